@@ -1,0 +1,21 @@
+"""q2-parallel: run the steps of QIIME 2 Pipelines in parallel with Parsl.
+
+The public names are resolved lazily so that importing the package (which
+q2cli does at start-up and QIIME 2 does when it loads plugins) stays cheap
+and never imports Parsl.
+"""
+
+__version__ = '2022.11.0'
+
+_PUBLIC = {}
+
+__all__ = ['__version__'] + sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    import importlib
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value

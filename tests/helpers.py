@@ -1,0 +1,32 @@
+"""Shared helpers for the tests: the real `qiime` command, run in isolation."""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+QIIME = VENV_BIN / 'qiime'
+
+
+def isolated_env(home, **extra):
+    """Environment for a subprocess with its own HOME and config dirs, so
+    q2cli's deployment cache and the config lookup are private to a test."""
+    env = dict(os.environ)
+    for var in ('QIIME2_CONFIG', 'CONDA_PREFIX', 'XDG_CONFIG_HOME',
+                'XDG_CONFIG_DIRS'):
+        env.pop(var, None)
+    env['HOME'] = str(home)
+    env['XDG_CONFIG_HOME'] = str(Path(home) / '.config')
+    env['PATH'] = f'{VENV_BIN}{os.pathsep}{env.get("PATH", "")}'
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_qiime(*args, home=None, env=None, timeout=300, **kwargs):
+    """Run the real `qiime` command; a fresh HOME unless one is given."""
+    with tempfile.TemporaryDirectory(prefix='q2p-home-') as fresh_home:
+        env = env if env is not None else isolated_env(home or fresh_home)
+        return subprocess.run([str(QIIME), *args], env=env, text=True,
+                              capture_output=True, timeout=timeout, **kwargs)
