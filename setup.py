@@ -1,12 +1,43 @@
 """Distribution of the q2-parallel QIIME 2 plugin."""
+import os
 import re
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.develop import develop
+
+# Installs the q2cli hook at start-up (see q2_parallel/cli/hook.py).
+# A .pth file must sit directly in site-packages, which package data cannot do.
+CLI_HOOK_PTH = os.path.join('q2_parallel', 'cli', 'q2_parallel-cli.pth')
 
 
 def read_version():
     with open('q2_parallel/__init__.py') as fh:
         return re.search(r"^__version__ = '([^']+)'", fh.read(), re.M).group(1)
+
+
+class BuildWithCliHook(build_py):
+    """Puts the hook's .pth at the root of wheels (and so of site-packages)."""
+
+    def run(self):
+        super().run()
+        self.copy_file(CLI_HOOK_PTH, os.path.join(
+            self.build_lib, os.path.basename(CLI_HOOK_PTH)))
+
+
+class DevelopWithCliHook(develop):
+    """`pip install -e .` (setup.py develop): puts the hook's .pth in
+    site-packages too, and removes it with `develop --uninstall`."""
+
+    def run(self):
+        super().run()
+        installed = os.path.join(self.install_dir,
+                                 os.path.basename(CLI_HOOK_PTH))
+        if self.uninstall:
+            if os.path.exists(installed):
+                os.remove(installed)
+        else:
+            self.copy_file(CLI_HOOK_PTH, installed)
 
 
 setup(
@@ -22,7 +53,9 @@ setup(
     install_requires=['parsl', 'tomlkit', 'appdirs', 'psutil'],
     package_data={
         'q2_parallel': ['citations.bib'],
+        'q2_parallel.cli': ['*.pth'],
     },
+    cmdclass={'build_py': BuildWithCliHook, 'develop': DevelopWithCliHook},
     entry_points={
         'qiime2.plugins': ['parallel = q2_parallel.plugin_setup:plugin'],
     },

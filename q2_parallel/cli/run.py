@@ -1,0 +1,168 @@
+"""Carry out `qiime <plugin> <pipeline> … --parallel` for the q2cli hook.
+
+q2cli's own `ActionCommand.__call__` still builds the arguments, sends the
+action's output to its log, reports the action's errors and saves the
+results.  This module only hands it an action that runs through a
+`ParallelConfig`, and adds what a parallel run needs around that: a config
+error reported before anything starts, progress on a terminal, no partial
+outputs after a failure, and a clean stop on Ctrl-C.
+"""
+import contextlib
+import glob
+import os
+import shutil
+import tempfile
+
+import click
+
+INTERRUPTED_EXIT_STATUS = 130
+CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
+                       'error:')
+START_ERROR_HEADER = 'The parallel executors could not be started:'
+Q2CLI_LOG_PATTERN = 'qiime2-q2cli-err-*.log'
+
+
+class ParallelRunError(Exception):
+    """A step of a parallel run failed; the step's own error is the cause."""
+
+
+def run_in_parallel(command, q2cli_call, kwargs, config_path):
+    """Run `command` (a q2cli ActionCommand of a Pipeline) with `kwargs`
+    through `q2cli_call` (q2cli's `ActionCommand.__call__`), its steps in
+    parallel with the config in `config_path`, or the default one if None.
+    """
+    quiet = kwargs.get('verbose') is False
+    outputs = _PartialOutputsRemoved(_output_paths(kwargs))
+    action = None
+    try:
+        with contextlib.ExitStack() as stack:
+            parallel_config = _enter_parallel_config(
+                stack, config_path, traceback=kwargs.get('verbose'))
+            terminal = stack.enter_context(_terminal_stderr(quiet))
+            action = _ParallelAction(command._get_action(),
+                                     parallel_config, terminal)
+            command._get_action = lambda: action
+            with outputs:
+                q2cli_call(command, **kwargs)
+    except KeyboardInterrupt:
+        if action is not None:
+            action.remove_q2cli_log()
+        from q2cli.core.config import CONFIG
+        click.echo(err=True)
+        click.echo(CONFIG.cfg_style(
+            'error', 'Interrupted: every parallel step was stopped and no '
+                     'output was written.'), err=True)
+        click.get_current_context().exit(INTERRUPTED_EXIT_STATUS)
+
+
+def _enter_parallel_config(stack, config_path, traceback):
+    """Enter the ParallelConfig for `config_path` on `stack`; report a bad
+    config, or executors that fail to start, the way q2cli reports errors."""
+    import q2cli.util
+    from q2_parallel.config import ConfigError, get_config_from_file
+    from q2_parallel.engine import ParallelConfig
+    try:
+        if config_path is None:
+            parallel_config = ParallelConfig()
+        else:
+            config, mapping = get_config_from_file(config_path)
+            parallel_config = ParallelConfig(
+                parallel_config=config, action_executor_mapping=mapping)
+        return stack.enter_context(parallel_config)
+    except ConfigError as error:
+        q2cli.util.exit_with_error(error, header=CONFIG_ERROR_HEADER,
+                                   traceback=None)
+    except Exception as error:
+        q2cli.util.exit_with_error(error, header=START_ERROR_HEADER,
+                                   traceback='stderr' if traceback else None)
+
+
+@contextlib.contextmanager
+def _terminal_stderr(quiet):
+    """A stream on the real stderr if it is a terminal and --quiet was not
+    given, else None.  It is a copy of the file descriptor because q2cli
+    points descriptor 2 at its log while the action runs."""
+    if quiet or not os.isatty(2):
+        yield None
+        return
+    with open(os.dup(2), 'w', encoding='utf-8') as terminal:
+        yield terminal
+
+
+class _ParallelAction:
+    """Stands in for the Pipeline q2cli calls: runs it with `.parallel()`
+    and waits for its results, showing progress; everything else is the
+    Pipeline's own."""
+
+    def __init__(self, pipeline, parallel_config, terminal):
+        self._pipeline = pipeline
+        self._parallel_config = parallel_config
+        self._terminal = terminal
+        self._q2cli_log = None
+
+    def __getattr__(self, name):
+        return getattr(self._pipeline, name)
+
+    def __call__(self, **arguments):
+        from q2_parallel.cli.progress import ProgressReporter
+        # Descriptor 2 is q2cli's log file now, unless --verbose was given.
+        self._q2cli_log = os.fstat(2)
+        future = self._pipeline.parallel(**arguments)
+        with ProgressReporter(self._parallel_config.progress, self._terminal):
+            try:
+                return future.result()
+            except Exception as error:
+                step = getattr(error, 'parallel_step', None)
+                if step is None:
+                    raise
+                raise ParallelRunError(
+                    f'The step {step} of this pipeline failed, so no output '
+                    f'was written. {type(error).__name__}: {error}'
+                ) from error
+
+    def remove_q2cli_log(self):
+        """Remove the log q2cli opened for this run (it keeps it when the
+        action is interrupted)."""
+        if self._q2cli_log is None:
+            return
+        pattern = os.path.join(tempfile.gettempdir(), Q2CLI_LOG_PATTERN)
+        for path in glob.glob(pattern):
+            if os.path.samestat(os.stat(path), self._q2cli_log):
+                os.remove(path)
+
+
+def _output_paths(kwargs):
+    """Where q2cli will save the outputs: the `--o-*` paths (with or without
+    the extension it adds), else `--output-dir`."""
+    output_dir = kwargs.get('output_dir')
+    if output_dir is not None:
+        yield output_dir
+    for name, value in kwargs.items():
+        if name.startswith('o_') and value is not None:
+            yield from (value, value + '.qza', value + '.qzv')
+
+
+class _PartialOutputsRemoved:
+    """On a failure or interruption, removes every output path that did not
+    exist before: q2cli saves outputs one by one and would leave the first
+    ones behind if a later one failed."""
+
+    def __init__(self, paths):
+        self.paths = list(paths)
+        self._existing = set()
+
+    def __enter__(self):
+        self._existing = {p for p in self.paths if os.path.lexists(p)}
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            return False
+        for path in self.paths:
+            if path in self._existing or not os.path.lexists(path):
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+        return False
