@@ -97,18 +97,21 @@ install_requirements() {
     fi
     echo "bootstrap-venv: installing pinned requirements"
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" \
-        || die "pip could not install requirements.txt into $VENV."
+        >"$VENV/.requirements-install.log" 2>&1 \
+        || die "pip could not install requirements.txt into $VENV (log: $VENV/.requirements-install.log)."
     cp "$ROOT/requirements.txt" "$stamp"
 }
 
 install_package() {
     local stamp=$VENV/.package-installed
-    if [ -f "$stamp" ] && [ "$stamp" -nt "$ROOT/setup.py" ]; then
+    if [ -f "$stamp" ] && [ "$stamp" -nt "$ROOT/setup.py" ] \
+            && [ "$stamp" -nt "$ROOT/tests/testplugin/setup.py" ]; then
         return 0
     fi
-    echo "bootstrap-venv: installing q2-parallel in development mode"
-    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" \
-        || die "pip could not install q2-parallel into $VENV."
+    echo "bootstrap-venv: installing q2-parallel and its test plugin in development mode"
+    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation \
+        -e "$ROOT" -e "$ROOT/tests/testplugin" >"$VENV/.package-install.log" 2>&1 \
+        || die "pip could not install q2-parallel into $VENV (log: $VENV/.package-install.log)."
     touch "$stamp"
 }
 
