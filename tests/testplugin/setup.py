@@ -1,4 +1,4 @@
-"""A QIIME 2 plugin used only by q2-parallel's tests (installed by make dev)."""
+"""QIIME 2 plugin used only by the tests of q2-parallel."""
 from setuptools import setup
 
 setup(

@@ -21,7 +21,8 @@ def nested_square(ctx, ints, partitions=2, delay=0.0, record_dir=''):
     halves = [split(ints, part=i, partitions=2).part for i in range(2)]
     squared = [square_all(half, partitions=partitions, delay=delay,
                           record_dir=record_dir)[0] for half in halves]
-    return merge(squared)
+    merged, = merge(squared)
+    return merged
 
 
 def square_then_fail(ctx, ints, message='this step fails on purpose'):
@@ -31,7 +32,8 @@ def square_then_fail(ctx, ints, message='this step fails on purpose'):
     merge = ctx.get_action('paralleltest', 'merge_ints')
     squared, = square(ints)
     failed, = fail(squared, message=message)
-    return merge([failed, squared])
+    merged, = merge([failed, squared])
+    return merged
 
 
 def square_then_die(ctx, ints, how='exit', record_dir='', delay=0.0):
@@ -49,4 +51,5 @@ def peek_sum(ctx, ints, partitions=2):
     parts = [split(ints, part=i, partitions=partitions).part
              for i in range(partitions)]
     non_empty = [p for p in parts if p.view(list)]
-    return merge(non_empty)
+    merged, = merge(non_empty)
+    return merged

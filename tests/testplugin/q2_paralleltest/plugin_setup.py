@@ -22,7 +22,8 @@ STEP = {'delay': Float % Range(0, None), **RECORD}
 
 plugin.methods.register_function(
     function=_methods.split_ints, inputs={'ints': IntList},
-    parameters={'part': Int % Range(0, None), 'partitions': Int % Range(1, None)},
+    parameters={'part': Int % Range(0, None),
+                'partitions': Int % Range(1, None)},
     outputs=[('part', IntList)], name='Split', description='Every n-th.')
 plugin.methods.register_function(
     function=_methods.square, inputs={'ints': IntList},

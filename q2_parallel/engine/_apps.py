@@ -1,0 +1,35 @@
+"""The functions Parsl runs: one QIIME 2 action, in this process or another.
+
+Both take the step's arguments with placeholders (see ``_arguments``) and the
+outputs of the steps it depends on, which Parsl passes in once they are done.
+"""
+from qiime2.sdk import Context, PluginManager
+
+from ._arguments import StepOutput, attach
+from ._cache import RunPool, entered
+
+
+def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
+    """Run ``action`` in a thread of this process, as a child of the
+    pipeline's context, exactly as the serial framework would."""
+    args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
+    with entered(run_pool.cache):
+        if parent_ctx is None:
+            factory = Context
+        else:
+            def factory():
+                return Context(parent=parent_ctx)
+        results = action._bind(factory)(*args, **kwargs)
+    return StepOutput.of(results, run_pool)
+
+
+def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
+                  *dep_outputs):
+    """Run an action in a worker process: find the action and the run's
+    cache by name, load inputs by UUID, leave outputs in the run's pool."""
+    run_pool = RunPool.open(cache_path, pool_name)
+    action = PluginManager().get_plugin(id=plugin_id).actions[action_id]
+    args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
+    with entered(run_pool.cache):
+        results = action._bind(Context)(*args, **kwargs)
+        return StepOutput([run_pool.keep(r) for r in results])

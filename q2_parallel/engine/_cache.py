@@ -1,0 +1,69 @@
+"""Where a parallel run keeps its artifacts: the QIIME 2 cache on disk.
+
+Steps never pickle an Artifact, a Context or a Cache (unpickling those arms
+finalizers that delete the original's files, see the framework notes).
+Artifacts travel between processes as UUIDs of data in the cache's ``data/``
+directory, which every process of the user can read. A named pool, created
+for the run and removed when it ends, keeps that data alive while it is in
+flight between processes.
+"""
+import contextlib
+import uuid as _uuid
+
+from qiime2.core import cache as q2cache
+from qiime2.core.archive import Archiver
+from qiime2.sdk import Result
+
+
+@contextlib.contextmanager
+def entered(cache):
+    """Make ``cache`` the current one in this thread, as the framework does
+    for the thread that started the run.  Threads the framework did not
+    start lack the thread-local attributes it expects."""
+    if not hasattr(q2cache._CACHE, 'cache'):
+        q2cache._CACHE.cache = None
+    if getattr(q2cache._CACHE, 'cache', None) is cache:
+        yield cache
+        return
+    with cache:
+        yield cache
+
+
+class RunPool:
+    """The named pool that holds one run's artifacts while it lasts."""
+
+    def __init__(self, cache, pool, key=None):
+        self.cache = cache
+        self.pool = pool
+        self.key = key
+
+    @classmethod
+    def create(cls, cache):
+        """In the main process: a new pool, keyed so the cache keeps it."""
+        key = f'q2_parallel_run_{_uuid.uuid4().hex}'
+        return cls(cache, cache.create_pool(keys=[key]), key)
+
+    @classmethod
+    def open(cls, cache_path, pool_name):
+        """In a worker process: the run's pool, found by its names."""
+        cache = q2cache.Cache(cache_path)
+        return cls(cache, q2cache.Pool(cache, name=pool_name, reuse=True))
+
+    @property
+    def name(self):
+        return self.pool.name
+
+    def keep(self, result):
+        """Keep ``result``'s data in the cache for the rest of the run."""
+        self.cache._copy_to_data(result)
+        self.pool._make_symlink(str(result.uuid), str(result.uuid))
+        return str(result.uuid)
+
+    def load(self, uuid):
+        """A result backed by ``uuid``'s data in the cache."""
+        return Result._from_archiver(
+            Archiver.load_raw(self.cache.data / uuid, self.cache))
+
+    def remove(self):
+        """Drop the pool; data still referenced by live results stays."""
+        self.cache.remove(self.key)

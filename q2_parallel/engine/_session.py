@@ -1,0 +1,191 @@
+"""A started parallel run environment: Parsl's DataFlowKernel, the
+action-to-executor mapping and the run's pool of artifacts."""
+import concurrent.futures
+import os
+import shutil
+import sys
+import threading
+from collections import namedtuple
+
+from qiime2.sdk import Pipeline
+
+from ._apps import run_elsewhere, run_here
+from ._arguments import StepOutput, detach, resolve
+from ._cache import RunPool, entered
+from .errors import mark_failed_step
+from .proxies import ProxyResults, Step
+
+StepCounts = namedtuple('StepCounts', 'done running waiting')
+
+
+class Session:
+    """Everything one ``ParallelConfig`` block starts, and stops it again."""
+
+    def __init__(self, config, mapping, cache):
+        from parsl.app.python import PythonApp
+        from parsl.dataflow.dflow import DataFlowKernel
+        from parsl.executors import ThreadPoolExecutor
+
+        from q2_parallel.config import executor_label
+
+        self._executor_label = executor_label
+        self._python_app = PythonApp
+        self.mapping = mapping
+        self.cache = cache
+        self._steps = []
+        self._apps = {}
+        self._lock = threading.Lock()
+        self._path = _PythonOnPath()
+        self.dfk = DataFlowKernel(config)
+        try:
+            self.local_labels = {
+                label for label, executor in self.dfk.executors.items()
+                if isinstance(executor, ThreadPoolExecutor)}
+            with entered(cache):
+                self.run_pool = RunPool.create(cache)
+        except BaseException:
+            self.dfk.cleanup()
+            self._path.restore()
+            raise
+
+    @property
+    def run_dir(self):
+        return self.dfk.run_dir
+
+    def submit(self, action, args, kwargs, parent_ctx=None):
+        """Start ``action`` and return stand-ins for its results at once.
+
+        A Pipeline runs its own body in a thread of this process, submitting
+        its steps in turn; any other action is one Parsl app on the executor
+        the mapping gives it.
+        """
+        if isinstance(action, Pipeline):
+            future = self._drive(action, args, kwargs, parent_ctx)
+        else:
+            future = self._launch(action, args, kwargs, parent_ctx)
+        return ProxyResults(Step(action, future, self.run_pool.load))
+
+    def _app(self, function, label):
+        key = (function, label)
+        with self._lock:
+            if key not in self._apps:
+                self._apps[key] = self._python_app(
+                    function, data_flow_kernel=self.dfk, executors=[label])
+            return self._apps[key]
+
+    def _launch(self, action, args, kwargs, parent_ctx):
+        label = self._executor_label(self.mapping, action.plugin_id,
+                                     action.id)
+        if label in self.local_labels:
+            args, kwargs, deps = detach(args, kwargs)
+            future = self._app(run_here, label)(
+                action, parent_ctx, self.run_pool, args, kwargs, *deps)
+        else:
+            with entered(self.cache):
+                args, kwargs, deps = detach(args, kwargs,
+                                            keep=self.run_pool.keep)
+            future = self._app(run_elsewhere, label)(
+                action.plugin_id, action.id, str(self.cache.path),
+                self.run_pool.name, args, kwargs, *deps)
+        name = f'{action.plugin_id}:{action.id}'
+        future.add_done_callback(lambda f: _name_failure(f, name))
+        with self._lock:
+            self._steps.append(future)
+        return future
+
+    def _drive(self, action, args, kwargs, parent_ctx):
+        from .context import ParallelContext
+
+        future = concurrent.futures.Future()
+        cache = self.cache if parent_ctx is None else parent_ctx.cache
+
+        def body():
+            future.set_running_or_notify_cancel()
+            try:
+                with entered(cache):
+                    call_args, call_kwargs = resolve(args, kwargs)
+                    results = action._bind(
+                        lambda: ParallelContext(self, parent=parent_ctx)
+                    )(*call_args, **call_kwargs)
+                    output = StepOutput.of(results, self.run_pool)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(output)
+
+        threading.Thread(target=body, daemon=True,
+                         name=f'q2-parallel {action.plugin_id}:{action.id}'
+                         ).start()
+        return future
+
+    def progress(self):
+        """How many steps are done, running and waiting for their inputs."""
+        from parsl.dataflow.states import FINAL_STATES, States
+
+        done = running = waiting = 0
+        with self._lock:
+            statuses = [f.task_record['status'] for f in self._steps]
+        for status in statuses:
+            if status in FINAL_STATES:
+                done += 1
+            elif status == States.pending:
+                waiting += 1
+            else:
+                running += 1
+        return StepCounts(done, running, waiting)
+
+    def close(self, failed):
+        """Stop executors and workers, drop the run's pool; keep Parsl's
+        logs only when the run failed."""
+        try:
+            if failed:
+                self._cancel_queued()
+            self.dfk.cleanup()
+        finally:
+            self._path.restore()
+            with entered(self.cache):
+                self.run_pool.remove()
+            if not failed:
+                shutil.rmtree(self.dfk.run_dir, ignore_errors=True)
+
+    def _cancel_queued(self):
+        from parsl.executors import ThreadPoolExecutor
+
+        for executor in self.dfk.executors.values():
+            if isinstance(executor, ThreadPoolExecutor):
+                executor.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _name_failure(future, step_name):
+    from parsl.dataflow.errors import PropagatedException
+
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None and not isinstance(error, PropagatedException):
+        mark_failed_step(error, step_name)
+
+
+class _PythonOnPath:
+    """Put this Python's ``bin/`` on PATH while a run lasts.
+
+    Parsl's HighThroughputExecutor starts ``interchange.py`` and
+    ``process_worker_pool.py`` by name; in a venv used without activating it
+    (a Jupyter kernel, ``.venv/bin/python`` run by path) they are not found.
+    """
+
+    def __init__(self):
+        self.bin_dir = os.path.dirname(sys.executable)
+        self.original = os.environ.get('PATH')
+        parts = (self.original or '').split(os.pathsep)
+        self.added = self.bin_dir not in parts
+        if self.added:
+            os.environ['PATH'] = os.pathsep.join([self.bin_dir, *parts])
+
+    def restore(self):
+        if self.added:
+            if self.original is None:
+                os.environ.pop('PATH', None)
+            else:
+                os.environ['PATH'] = self.original
+            self.added = False

@@ -1,0 +1,102 @@
+"""``ParallelConfig``: the context manager inside which ``.parallel()`` runs.
+
+Written to the interface of QIIME 2 2023.5 and later
+(``qiime2.sdk.parallel_config``), so code written for those releases works
+on 2022.11 unchanged.
+"""
+import copy
+import threading
+
+from .errors import ParallelError
+
+_active = threading.local()
+_registry_lock = threading.Lock()
+_entered = []
+
+
+class ParallelConfig:
+    """Start Parsl for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    parallel_config : parsl.Config, optional
+        The executors to use. Without one, the configuration file found by
+        the lookup order of the documentation is used (and its mapping,
+        unless ``action_executor_mapping`` is given).
+    action_executor_mapping : dict, optional
+        Action name (or ``{plugin: {action: label}}``) to executor label.
+        Unmapped actions run on the executor labelled ``default``.
+    """
+
+    def __init__(self, parallel_config=None, action_executor_mapping=None):
+        self.parallel_config = parallel_config
+        self.action_executor_mapping = action_executor_mapping
+        self.session = None
+        self.source = None
+
+    def __repr__(self):
+        return (f'ParallelConfig(parallel_config={self.parallel_config!r}, '
+                f'action_executor_mapping={self.action_executor_mapping!r})')
+
+    def __enter__(self):
+        from qiime2.core.cache import get_cache
+
+        from q2_parallel.config import check_mapping, load_config
+        from ._session import Session
+
+        if getattr(_active, 'config', None) is not None:
+            raise ParallelError(
+                'A ParallelConfig block is already active in this thread; '
+                'ParallelConfig blocks cannot be nested. Run the inner work '
+                'inside the outer block instead.')
+        config, mapping = self.parallel_config, self.action_executor_mapping
+        if config is None:
+            config, found_mapping, self.source = load_config()
+            if mapping is None:
+                mapping = found_mapping
+        else:
+            config = _fresh_copy(config)
+        mapping = dict(mapping or {})
+        check_mapping(mapping, [e.label for e in config.executors],
+                      source='action_executor_mapping')
+        self.session = Session(config, mapping, get_cache())
+        _active.config = self
+        with _registry_lock:
+            _entered.append(self)
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _active.config = None
+        with _registry_lock:
+            _entered.remove(self)
+        session, self.session = self.session, None
+        session.close(failed=exc_type is not None)
+        if exc_value is not None and hasattr(exc_value, 'add_note'):
+            exc_value.add_note(f'Parsl logs of this run: {session.run_dir}')
+
+    def progress(self):
+        """``StepCounts(done, running, waiting)`` of the steps so far."""
+        return self.session.progress()
+
+
+def current():
+    """The ``ParallelConfig`` block that ``.parallel()`` should use."""
+    config = getattr(_active, 'config', None)
+    if config is not None:
+        return config
+    with _registry_lock:
+        if _entered:
+            return _entered[-1]
+    raise ParallelError(
+        '.parallel() must be called inside a `with ParallelConfig(...):` '
+        'block (from q2_parallel import ParallelConfig), which says where '
+        'the steps run.')
+
+
+def _fresh_copy(config):
+    """Parsl executors run once: copy a Config so the same object can be
+    used by several ``with`` blocks, one after another."""
+    try:
+        return copy.deepcopy(config)
+    except Exception:
+        return config
