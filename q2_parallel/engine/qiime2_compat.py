@@ -1,5 +1,15 @@
-"""Stands in for ``qiime2.sdk.parallel_config`` of QIIME 2 2023.5 and later."""
-from q2_parallel.config import get_config_from_file
-from q2_parallel.engine.parallel_config import ParallelConfig
+"""Stands in for ``qiime2.sdk.parallel_config`` of QIIME 2 2023.5 and later.
 
+Names are resolved on first use, so installing the module costs nothing.
+"""
 __all__ = ['ParallelConfig', 'get_config_from_file']
+
+
+def __getattr__(name):
+    if name == 'ParallelConfig':
+        from q2_parallel.engine.parallel_config import ParallelConfig
+        return ParallelConfig
+    if name == 'get_config_from_file':
+        from q2_parallel.config import get_config_from_file
+        return get_config_from_file
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
