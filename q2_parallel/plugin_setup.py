@@ -1,7 +1,22 @@
 """Registration of the ``parallel`` QIIME 2 plugin."""
-from qiime2.plugin import Citations, Plugin
+import importlib
+
+from qiime2.plugin import (Citations, Int, List, Plugin, Range, TypeMatch)
 
 import q2_parallel
+from q2_parallel.demo import (
+    CountTable, CountTableDirectoryFormat, CountTableFormat, GCContent, Kmer,
+    RepresentativeSequences, RepresentativeSequencesDirectoryFormat,
+    RepresentativeSequencesFormat, SampleSequences,
+    SampleSequencesDirectoryFormat, SampleSequencesFormat, UniqueSequence)
+from q2_parallel.demo import _examples as examples
+from q2_parallel.demo._combine import (_merge_counts,
+                                       _merge_representative_sequences)
+from q2_parallel.demo._dereplicate import _dereplicate
+from q2_parallel.demo._gc_content import _gc_content
+from q2_parallel.demo._kmers import _count_kmers
+from q2_parallel.demo._split import _split_sequences
+from q2_parallel.demo import _pipelines as pipelines
 
 citations = Citations.load('citations.bib', package='q2_parallel')
 
@@ -20,3 +35,230 @@ plugin = Plugin(
     short_description='Run QIIME 2 Pipelines in parallel with Parsl.',
     citations=[citations['bolyen2019qiime2'], citations['babuji2019parsl']],
 )
+
+# Demo types and formats ------------------------------------------------------
+
+plugin.register_semantic_types(SampleSequences, CountTable, Kmer,
+                               UniqueSequence, GCContent,
+                               RepresentativeSequences)
+plugin.register_formats(
+    SampleSequencesFormat, SampleSequencesDirectoryFormat,
+    CountTableFormat, CountTableDirectoryFormat,
+    RepresentativeSequencesFormat, RepresentativeSequencesDirectoryFormat)
+
+plugin.register_artifact_class(
+    SampleSequences, SampleSequencesDirectoryFormat,
+    description=(
+        'DNA reads of one or more samples, imported from a FASTA file whose '
+        'ids name the sample of each read: ">sampleA_1" is read 1 of sample '
+        '"sampleA" (everything before the last underscore), as in QIIME 1 '
+        '"seqs.fna" files and demultiplexed reads. Text after the id is '
+        'ignored; sequences may span several lines and use the IUPAC DNA '
+        'letters ACGTRYSWKMBDHVN in either case. Import with `qiime tools '
+        'import --type SampleSequences --input-path seqs.fna`.'))
+_COUNT_TABLE_LAYOUT = (
+    'Exported as counts.tsv: a header "feature-id<TAB>sample..." and one row '
+    'per feature with its count in each sample.')
+plugin.register_artifact_class(
+    CountTable[Kmer], CountTableDirectoryFormat,
+    description=('How often each k-mer (DNA word of length k) occurs in the '
+                 'reads of each sample. ' + _COUNT_TABLE_LAYOUT))
+plugin.register_artifact_class(
+    CountTable[UniqueSequence], CountTableDirectoryFormat,
+    description=('How many reads of each sample are copies of each unique '
+                 'sequence (feature ids are the MD5 of the sequence). '
+                 + _COUNT_TABLE_LAYOUT))
+plugin.register_artifact_class(
+    CountTable[GCContent], CountTableDirectoryFormat,
+    description=('How many reads of each sample fall in each GC-content bin '
+                 '(e.g. "gc050-055": 50 to 55 % G+C). ' + _COUNT_TABLE_LAYOUT))
+plugin.register_artifact_class(
+    RepresentativeSequences, RepresentativeSequencesDirectoryFormat,
+    description=('One DNA sequence per feature id, exported as '
+                 'dna-sequences.fasta.'))
+
+# Shared descriptions ---------------------------------------------------------
+
+_SEQUENCES_INPUT = {'sequences': SampleSequences}
+_SEQUENCES_DESCRIPTION = {
+    'sequences': 'The DNA reads, each labelled with its sample.'}
+_PARTITIONS = {'partitions': Int % Range(1, None)}
+_PARTITIONS_DESCRIPTION = {
+    'partitions': (
+        'How many parts to split the reads into; each part is processed by '
+        'its own step, and with --parallel these steps run at the same time. '
+        'All copies of a sequence go to one part, so there are at most as '
+        'many parts as distinct sequences (asking for more gives one part per '
+        'distinct sequence). The result does not depend on this number.')}
+_K = {'k': Int % Range(1, 16, inclusive_end=True)}
+_K_DESCRIPTION = {
+    'k': ('The k-mer length. K-mers holding an ambiguous letter (N, R, Y...) '
+          'are not counted.')}
+_MIN_ABUNDANCE = {'min_abundance': Int % Range(1, None)}
+_MIN_ABUNDANCE_DESCRIPTION = {
+    'min_abundance': ('Keep only unique sequences read at least this many '
+                      'times over all samples (2 drops singletons).')}
+_BIN_WIDTH = {'bin_width': Int % Range(1, 100, inclusive_end=True)}
+_BIN_WIDTH_DESCRIPTION = {
+    'bin_width': ('The width of each GC-content bin, in per cent. GC content '
+                  'is the share of G, C and S letters in a read, rounded '
+                  'down to a whole per cent.')}
+
+_KMER_OUTPUTS = [('kmer_counts', CountTable[Kmer])]
+_KMER_OUTPUT_DESCRIPTIONS = {
+    'kmer_counts': 'The count of each k-mer in each sample.'}
+_DEREPLICATE_OUTPUTS = [('table', CountTable[UniqueSequence]),
+                        ('representative_sequences', RepresentativeSequences)]
+_DEREPLICATE_OUTPUT_DESCRIPTIONS = {
+    'table': 'The number of copies of each unique sequence in each sample.',
+    'representative_sequences': (
+        'The unique sequences, each under its feature id (its MD5).')}
+_GC_OUTPUTS = [('gc_counts', CountTable[GCContent])]
+_GC_OUTPUT_DESCRIPTIONS = {
+    'gc_counts': 'The number of reads of each sample in each GC-content bin.'}
+
+# Pipelines -------------------------------------------------------------------
+
+plugin.pipelines.register_function(
+    function=pipelines.count_kmers,
+    inputs=_SEQUENCES_INPUT,
+    parameters={**_K, **_PARTITIONS},
+    outputs=_KMER_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions={**_K_DESCRIPTION, **_PARTITIONS_DESCRIPTION},
+    output_descriptions=_KMER_OUTPUT_DESCRIPTIONS,
+    name='Count k-mers per sample, in parts',
+    description=(
+        'Count the k-mers of the reads of each sample: the reads are split '
+        'into parts, the k-mers of each part are counted, and the partial '
+        'counts are summed. A demo of a split-apply-combine Pipeline; run it '
+        'with --parallel to count the parts at the same time.'),
+    citations=[citations['bolyen2019qiime2']],
+    examples={'count_kmers': examples.count_kmers})
+
+plugin.pipelines.register_function(
+    function=pipelines.dereplicate,
+    inputs=_SEQUENCES_INPUT,
+    parameters={**_MIN_ABUNDANCE, **_PARTITIONS},
+    outputs=_DEREPLICATE_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions={**_MIN_ABUNDANCE_DESCRIPTION,
+                            **_PARTITIONS_DESCRIPTION},
+    output_descriptions=_DEREPLICATE_OUTPUT_DESCRIPTIONS,
+    name='Dereplicate reads into unique sequences, in parts',
+    description=(
+        'Group identical reads into unique sequences, count the copies of '
+        'each in each sample and drop rare ones: the reads are split so that '
+        'all copies of a sequence share a part, each part is dereplicated, '
+        'and the partial tables and sequences are merged. A demo of a '
+        'split-apply-combine Pipeline; run it with --parallel to dereplicate '
+        'the parts at the same time.'),
+    citations=[citations['bolyen2019qiime2']],
+    examples={'dereplicate': examples.dereplicate})
+
+plugin.pipelines.register_function(
+    function=pipelines.gc_content,
+    inputs=_SEQUENCES_INPUT,
+    parameters={**_BIN_WIDTH, **_PARTITIONS},
+    outputs=_GC_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions={**_BIN_WIDTH_DESCRIPTION,
+                            **_PARTITIONS_DESCRIPTION},
+    output_descriptions=_GC_OUTPUT_DESCRIPTIONS,
+    name='GC-content distribution per sample, in parts',
+    description=(
+        'Count how many reads of each sample fall in each GC-content bin: '
+        'the reads are split into parts, each part is binned, and the '
+        'partial counts are summed. A demo of a split-apply-combine Pipeline; '
+        'run it with --parallel to bin the parts at the same time.'),
+    citations=[citations['bolyen2019qiime2']],
+    examples={'gc_content': examples.gc_content})
+
+# Split, apply and combine steps ----------------------------------------------
+# Their ids start with "_" to mark them as steps: QIIME 2 2022.11 still lists
+# them, later releases hide such actions from help.
+
+_STEP_NOTE = (' A step of the demo Pipelines, usable on its own.')
+
+plugin.methods.register_function(
+    function=_split_sequences,
+    inputs=_SEQUENCES_INPUT,
+    parameters={'part': Int % Range(0, None), **_PARTITIONS},
+    outputs=[('split', SampleSequences)],
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions={
+        'part': 'Which part to return, from 0 to partitions - 1.',
+        'partitions': ('How many parts the reads are split into; at most the '
+                       'number of distinct sequences.')},
+    output_descriptions={'split': 'The reads of the requested part.'},
+    name='One part of a split of reads',
+    description=(
+        'Return part `part` of the reads split into `partitions` parts. All '
+        'copies of a sequence share a part, parts hold about as many reads '
+        'each, none is empty, and the split depends only on the reads, so '
+        'the parts of one split are disjoint and together hold every read.'
+        + _STEP_NOTE),
+    examples={'split_sequences': examples.split_sequences})
+
+_APPLY_STEPS = [
+    (_count_kmers, _K, _K_DESCRIPTION, _KMER_OUTPUTS,
+     _KMER_OUTPUT_DESCRIPTIONS, 'Count k-mers per sample',
+     'Count the k-mers of the reads of each sample.',
+     examples.count_kmers_step),
+    (_dereplicate, _MIN_ABUNDANCE, _MIN_ABUNDANCE_DESCRIPTION,
+     _DEREPLICATE_OUTPUTS, _DEREPLICATE_OUTPUT_DESCRIPTIONS,
+     'Dereplicate reads into unique sequences',
+     'Group identical reads and count the copies of each in each sample.',
+     examples.dereplicate_step),
+    (_gc_content, _BIN_WIDTH, _BIN_WIDTH_DESCRIPTION,
+     _GC_OUTPUTS, _GC_OUTPUT_DESCRIPTIONS, 'GC-content distribution',
+     'Count how many reads of each sample fall in each GC-content bin.',
+     examples.gc_content_step),
+]
+for (function, parameters, parameter_descriptions, outputs,
+     output_descriptions, name, description, example) in _APPLY_STEPS:
+    plugin.methods.register_function(
+        function=function, inputs=_SEQUENCES_INPUT, parameters=parameters,
+        outputs=outputs, input_descriptions=_SEQUENCES_DESCRIPTION,
+        parameter_descriptions=parameter_descriptions,
+        output_descriptions=output_descriptions, name=name,
+        description=description + _STEP_NOTE,
+        examples={function.__name__.lstrip('_'): example})
+
+T_COUNTS = TypeMatch([Kmer, UniqueSequence, GCContent])
+plugin.methods.register_function(
+    function=_merge_counts,
+    inputs={'tables': List[CountTable[T_COUNTS]]},
+    parameters={},
+    outputs=[('merged', CountTable[T_COUNTS])],
+    input_descriptions={'tables': 'The partial count tables, of one kind.'},
+    parameter_descriptions={},
+    output_descriptions={'merged': 'Their sum, of the same kind.'},
+    name='Sum count tables',
+    description=(
+        'Add up count tables: each count of the result is the sum of that '
+        'feature\'s count in that sample over all tables. Merging the '
+        'tables computed on the parts of a split gives the table of the '
+        'whole.' + _STEP_NOTE),
+    examples={'merge_counts': examples.merge_counts})
+
+plugin.methods.register_function(
+    function=_merge_representative_sequences,
+    inputs={'sequences': List[RepresentativeSequences]},
+    parameters={},
+    outputs=[('merged', RepresentativeSequences)],
+    input_descriptions={'sequences': 'The partial sets of sequences.'},
+    parameter_descriptions={},
+    output_descriptions={'merged': 'All their sequences, sorted by id.'},
+    name='Merge representative sequences',
+    description=(
+        'Gather the sequences of several sets into one, sorted by feature '
+        'id; a feature id found in two sets must have the same sequence in '
+        'both.' + _STEP_NOTE),
+    examples={'merge_representative_sequences':
+              examples.merge_representative_sequences})
+
+importlib.import_module('q2_parallel.demo._transformers')
+
+# Give every action of every plugin `.parallel` (see q2_parallel.engine.hooks).
+importlib.import_module('q2_parallel.engine.hooks').install()
