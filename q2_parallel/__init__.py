@@ -7,7 +7,11 @@ and never imports Parsl.
 
 __version__ = '2022.11.0'
 
-_PUBLIC = {}
+_PUBLIC = {
+    'ConfigError': 'q2_parallel.config',
+    'get_config_from_dict': 'q2_parallel.config',
+    'get_config_from_file': 'q2_parallel.config',
+}
 
 __all__ = ['__version__'] + sorted(_PUBLIC)
 

@@ -1,0 +1,27 @@
+"""The one exception type of the configuration layer."""
+
+
+class ConfigError(Exception):
+    """A parallel configuration that cannot be used, and what to do about it.
+
+    ``str(error)`` is a one-paragraph message for the user: where the problem
+    is (the file or dict, and the key path such as
+    ``parsl.executors[1].provider.class``), what is wrong and how to fix it.
+    ``source`` and ``key`` are kept as attributes so callers can add the file
+    name after the fact or point at the key themselves.
+    """
+
+    def __init__(self, problem, *, key=None, source=None):
+        super().__init__(problem)
+        self.problem = problem
+        self.key = key
+        self.source = source
+
+    def __str__(self):
+        where = []
+        if self.source:
+            where.append(f'Parallel config {self.source}')
+        if self.key:
+            where.append(f'key `{self.key}`')
+        prefix = ', '.join(where)
+        return f'{prefix}: {self.problem}' if prefix else self.problem

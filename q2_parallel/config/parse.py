@@ -1,0 +1,100 @@
+"""Read a parallel config (a TOML file or the dict it stands for) into a
+`parsl.Config` and an action -> executor mapping."""
+from pathlib import Path
+
+import tomlkit
+import tomlkit.exceptions
+
+from .errors import ConfigError
+from .mapping import check_mapping, mapping_entries
+from .plan import plan_config
+
+DICT_SOURCE = 'given as a dict'
+
+
+def get_config_from_file(path):
+    """(parsl.Config, mapping) of the TOML config file at `path`; the config
+    is None when the file only maps actions to executors."""
+    plan, mapping = plan_file(path)
+    return _built(plan, path), mapping
+
+
+def get_config_from_dict(document):
+    """(parsl.Config, mapping) of a dict shaped like a config file
+    (`{'parsl': {...}}`); the caller's dict is never changed."""
+    plan, mapping = plan_document(plain(document), DICT_SOURCE)
+    return _built(plan, DICT_SOURCE), mapping
+
+
+def plan_file(path):
+    """(ConfigPlan or None, mapping) of the file at `path`."""
+    return plan_document(read_document(path), path)
+
+
+def read_document(path):
+    """The TOML file at `path` as plain Python dicts and lists."""
+    try:
+        text = Path(path).read_text(encoding='utf-8')
+    except IsADirectoryError:
+        problem = 'is a directory; name the .toml file itself.'
+    except FileNotFoundError:
+        problem = 'does not exist.'
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, 'strerror', None) or err
+        problem = f'cannot be read ({reason}); check its permissions.'
+    else:
+        try:
+            return tomlkit.parse(text).unwrap()
+        except tomlkit.exceptions.TOMLKitError as err:
+            problem = (
+                f'is not valid TOML: {err}. Values must be written out:'
+                ' numbers as digits (max_threads = 7), text in double'
+                ' quotes, true/false; expressions such as'
+                ' max(psutil.cpu_count() - 1, 1) are not evaluated.')
+    raise ConfigError(problem, source=path)
+
+
+def plan_document(document, source):
+    """(ConfigPlan or None, mapping) of a plain config document; errors
+    name `source`."""
+    try:
+        if not isinstance(document, dict) or 'parsl' not in document:
+            raise ConfigError(
+                'has no [parsl] table. A parallel config starts with a line'
+                ' [parsl], followed by its [[parsl.executors]] and'
+                ' [parsl.executor_mapping].', key='parsl')
+        table = document['parsl']
+        if not isinstance(table, dict):
+            raise ConfigError('must be a table: a line [parsl] followed by'
+                              ' its keys.', key='parsl')
+        mapping = table.get('executor_mapping', {})
+        list(mapping_entries(mapping))
+        plan = plan_config(table)
+        if plan is not None:
+            check_mapping(mapping, plan.labels)
+        return plan, mapping
+    except ConfigError as err:
+        err.source = err.source or source
+        raise
+
+
+def plain(value):
+    """A deep copy of `value` made of plain dicts, lists and scalars
+    (tomlkit's wrappers unwrapped)."""
+    if hasattr(value, 'unwrap'):
+        return value.unwrap()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def _built(plan, source):
+    if plan is None:
+        return None
+    try:
+        return plan.build()
+    except ConfigError as err:
+        err.source = err.source or source
+        raise

@@ -1,0 +1,230 @@
+"""Turn the `[parsl]` table of a config into a checked plan of Parsl
+objects, then build them.
+
+The whole table is checked before any object is built, so a bad file
+neither starts nor half-builds anything. This is also where the spec's
+files meet today's Parsl: old keyword names are translated, removed ones are
+explained, a HighThroughputExecutor gets a safe address, and Parsl's run
+directory gets a default outside the user's working directory.
+"""
+import os
+
+from .default import default_run_dir
+from .errors import ConfigError
+from .parsl_api import did_you_mean, parameters, resolve_class
+from .values import convert
+
+# Keywords the spec's files use that Parsl renamed: old -> current. Applied
+# only to classes that have the current name and lack the old one.
+_RENAMED = {'max_workers': 'max_workers_per_node'}
+
+# Keywords Parsl removed, with what to do instead.
+_REMOVED = {
+    'channel': (
+        'Parsl no longer has channels: providers now always run their'
+        ' commands (sbatch, ...) on the machine where QIIME 2 runs. Delete'
+        ' this table and run qiime on a machine that can submit jobs to the'
+        ' cluster itself, usually its login node.'),
+}
+
+# Top-level keys of [parsl] that are not parsl.Config keywords.
+_MAPPING_KEY = 'executor_mapping'
+_EXECUTORS_KEY = 'executors'
+
+
+class ObjectPlan:
+    """A Parsl object to build: its class, its checked keyword arguments
+    (which may hold further plans) and the key path it came from."""
+
+    def __init__(self, cls, kwargs, key):
+        self.cls, self.kwargs, self.key = cls, kwargs, key
+
+    def build(self):
+        kwargs = {name: _build(value) for name, value in self.kwargs.items()}
+        try:
+            return self.cls(**kwargs)
+        except Exception as err:  # Parsl's own checks, e.g. typeguard's
+            raise ConfigError(
+                f'Parsl rejected these settings of {self.cls.__name__}:'
+                f' {err}. Correct them as Parsl\'s documentation of'
+                f' {self.cls.__name__} describes.', key=self.key) from err
+
+    def __repr__(self):
+        arguments = ', '.join(f'{name}={value!r}'
+                              for name, value in self.kwargs.items())
+        return f'{self.cls.__name__}({arguments})'
+
+
+class ConfigPlan(ObjectPlan):
+    """The plan of a parsl.Config."""
+
+    @property
+    def executors(self):
+        return self.kwargs[_EXECUTORS_KEY]
+
+    @property
+    def labels(self):
+        return [executor.kwargs['label'] for executor in self.executors]
+
+    @property
+    def settings(self):
+        """The Config keywords other than the executors."""
+        return {name: value for name, value in self.kwargs.items()
+                if name != _EXECUTORS_KEY}
+
+
+def plan_config(table):
+    """The ConfigPlan of a plain `[parsl]` table, or None when it has no
+    executors (a file that only maps actions)."""
+    table = {k: v for k, v in table.items() if k != _MAPPING_KEY}
+    executors = table.pop(_EXECUTORS_KEY, None)
+    if executors is None:
+        if table:
+            raise ConfigError(
+                f'has Parsl settings ({", ".join(table)}) but no'
+                ' [[parsl.executors]]. Add executors, one of them labelled'
+                ' "default", or remove these settings.', key='parsl')
+        return None
+    from parsl.config import Config
+    kwargs = {_EXECUTORS_KEY: _plan_executors(executors)}
+    kwargs.update(_plan_kwargs(Config, table, 'parsl', {_EXECUTORS_KEY}))
+    if 'strategy' in kwargs:
+        kwargs['strategy'] = _checked_strategy(kwargs['strategy'])
+    kwargs['run_dir'] = os.path.expanduser(
+        kwargs.get('run_dir') or default_run_dir())
+    return ConfigPlan(Config, kwargs, 'parsl')
+
+
+def plan_object(table, key, base=None):
+    """The plan of one table naming its `class` (which must be a `base`)."""
+    table = dict(table)
+    name = table.pop('class', None)
+    if not isinstance(name, str):
+        raise ConfigError(
+            'is missing or not a string: every table that describes a Parsl'
+            ' object names its class, e.g. class = "LocalProvider".',
+            key=f'{key}.class')
+    cls = resolve_class(name, f'{key}.class', base)
+    kwargs = _plan_kwargs(cls, table, key)
+    _apply_address_rule(cls, kwargs, key)
+    return ObjectPlan(cls, kwargs, key)
+
+
+def _build(value):
+    if isinstance(value, ObjectPlan):
+        return value.build()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_build(item) for item in value)
+    return value
+
+
+def _plan_executors(entries):
+    key = f'parsl.{_EXECUTORS_KEY}'
+    if isinstance(entries, dict):
+        raise ConfigError(
+            'is a single table: write each executor as [[parsl.executors]]'
+            ' (double brackets), which makes a list of them.', key=key)
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(
+            'must list executors, each a table starting with a line'
+            ' [[parsl.executors]], one of them labelled "default".', key=key)
+    from parsl.executors.base import ParslExecutor
+    plans, owners = [], {}
+    for index, entry in enumerate(entries):
+        entry_key = f'{key}[{index}]'
+        if not isinstance(entry, dict):
+            raise ConfigError('must be a table starting with a line'
+                              ' [[parsl.executors]].', key=entry_key)
+        plan = plan_object(entry, entry_key, ParslExecutor)
+        label = plan.kwargs.get('label')
+        if label is None:
+            raise ConfigError(
+                'is missing: give each executor a label, e.g. label ='
+                ' "default"; actions are mapped to executors by label.',
+                key=f'{entry_key}.label')
+        if label in owners:
+            raise ConfigError(
+                f'"{label}" is also the label of {owners[label]}: each'
+                ' executor needs a label of its own.',
+                key=f'{entry_key}.label')
+        owners[label] = entry_key
+        plans.append(plan)
+    if 'default' not in owners:
+        raise ConfigError(
+            'has no executor labelled "default" (labels: '
+            f'{", ".join(owners)}). QIIME 2 runs every action the mapping'
+            ' does not name on "default": label one executor "default".',
+            key=key)
+    return plans
+
+
+def _plan_kwargs(cls, table, key, reserved=()):
+    """Checked keyword arguments of `cls` from a table's keys."""
+    params, takes_any = parameters(cls)
+    accepted = [name for name in params if name not in reserved]
+    kwargs, written_as = {}, {}
+    for written, value in table.items():
+        value_key = f'{key}.{written}'
+        if written in _REMOVED:
+            raise ConfigError(_REMOVED[written], key=value_key)
+        name = _current_name(written, params)
+        if name in written_as:
+            raise ConfigError(
+                f'{written} and {written_as[name]} both set {name}'
+                ' (Parsl renamed the older keyword): keep only'
+                f' {name}.', key=value_key)
+        written_as[name] = written
+        if (name not in params and not takes_any) or name in reserved:
+            raise ConfigError(
+                f'{cls.__name__} has no keyword "{written}".'
+                f'{did_you_mean(written, accepted)} It accepts:'
+                f' {", ".join(accepted)}.', key=value_key)
+        kwargs[name] = convert(value, params.get(name), value_key,
+                               plan_object)
+    return kwargs
+
+
+def _current_name(written, params):
+    current = _RENAMED.get(written)
+    if current and written not in params and current in params:
+        return current
+    return written
+
+
+def _apply_address_rule(cls, kwargs, key):
+    """A HighThroughputExecutor left without an address would have Parsl
+    ask a public web service for one: use loopback for local workers, and
+    make a cluster's config say which address its nodes can reach."""
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+    if not issubclass(cls, HighThroughputExecutor) \
+            or kwargs.get('address') is not None:
+        return
+    provider = kwargs.get('provider')
+    if provider is None or issubclass(provider.cls, LocalProvider):
+        kwargs['address'] = '127.0.0.1'
+        return
+    raise ConfigError(
+        f'is not set, and this {cls.__name__}\'s workers start through'
+        f' {provider.cls.__name__}, on other machines that cannot reach'
+        ' 127.0.0.1 here (left unset, Parsl would ask a public web service'
+        ' for this machine\'s address). Set address to the name or IP'
+        ' address of this machine as the compute nodes reach it; a cluster'
+        ' whose only node is this machine may use address = "127.0.0.1".',
+        key=f'{key}.address')
+
+
+def _checked_strategy(strategy):
+    """Parsl's name for a scaling strategy; "None" means Parsl's 'none'
+    (its literal None is deprecated)."""
+    from parsl.jobs.strategy import Strategy
+    known = [name for name in Strategy(strategy='none', max_idletime=0)
+             .strategies if name is not None]
+    strategy = 'none' if strategy is None else strategy
+    if strategy not in known:
+        raise ConfigError(
+            f'is "{strategy}", which Parsl does not know. Use one of:'
+            f' "None" (start init_blocks and never scale), '
+            + ', '.join(f'"{name}"' for name in known if name != 'none')
+            + '.', key='parsl.strategy')
+    return strategy
