@@ -10,12 +10,12 @@ from q2_parallel.demo import (
     RepresentativeSequencesFormat, SampleSequences,
     SampleSequencesDirectoryFormat, SampleSequencesFormat, UniqueSequence)
 from q2_parallel.demo import _examples as examples
-from q2_parallel.demo._combine import (_merge_counts,
-                                       _merge_representative_sequences)
-from q2_parallel.demo._dereplicate import _dereplicate
-from q2_parallel.demo._gc_content import _gc_content
-from q2_parallel.demo._kmers import _count_kmers
-from q2_parallel.demo._split import _split_sequences
+from q2_parallel.demo._combine import (step_merge_counts,
+                                       step_merge_representative_sequences)
+from q2_parallel.demo._dereplicate import step_dereplicate
+from q2_parallel.demo._gc_content import step_gc_content
+from q2_parallel.demo._kmers import step_count_kmers
+from q2_parallel.demo._split import step_split_sequences
 from q2_parallel.demo import _pipelines as pipelines
 
 citations = Citations.load('citations.bib', package='q2_parallel')
@@ -26,8 +26,9 @@ plugin = Plugin(
     website='https://github.com/q2-parallel/q2-parallel',
     package='q2_parallel',
     description=(
-        'q2-parallel runs the steps of QIIME 2 Pipelines in parallel with '
-        'Parsl, on the cores of one machine or the nodes of a cluster. Any '
+        'Run QIIME 2 Pipelines in parallel with Parsl: q2-parallel runs '
+        'their steps at the same time on the cores of one machine or the '
+        'nodes of a cluster. Any '
         'Pipeline of any installed plugin gains `--parallel` and '
         '`--parallel-config` on the command line and `.parallel()` in the '
         'Artifact API. This plugin also registers demo pipelines that share '
@@ -134,7 +135,7 @@ plugin.pipelines.register_function(
         'counts are summed. A demo of a split-apply-combine Pipeline; run it '
         'with --parallel to count the parts at the same time.'),
     citations=[citations['bolyen2019qiime2']],
-    examples={'count_kmers': examples.count_kmers})
+    examples={'import_reads_and_count_kmers': examples.count_kmers})
 
 plugin.pipelines.register_function(
     function=pipelines.dereplicate,
@@ -154,7 +155,7 @@ plugin.pipelines.register_function(
         'split-apply-combine Pipeline; run it with --parallel to dereplicate '
         'the parts at the same time.'),
     citations=[citations['bolyen2019qiime2']],
-    examples={'dereplicate': examples.dereplicate})
+    examples={'import_reads_and_dereplicate': examples.dereplicate})
 
 plugin.pipelines.register_function(
     function=pipelines.gc_content,
@@ -172,16 +173,23 @@ plugin.pipelines.register_function(
         'partial counts are summed. A demo of a split-apply-combine Pipeline; '
         'run it with --parallel to bin the parts at the same time.'),
     citations=[citations['bolyen2019qiime2']],
-    examples={'gc_content': examples.gc_content})
+    examples={'import_reads_and_bin_gc_content': examples.gc_content})
 
 # Split, apply and combine steps ----------------------------------------------
-# Their ids start with "_" to mark them as steps: QIIME 2 2022.11 still lists
-# them, later releases hide such actions from help.
+# Their ids start with "step_" (QIIME 2 2022.11 has no hidden actions, and
+# q2cli turns a leading "_" into a "-" that reads as an option).
 
-_STEP_NOTE = (' A step of the demo Pipelines, usable on its own.')
 
-plugin.methods.register_function(
-    function=_split_sequences,
+def _register_step(function, description, example, **registration):
+    plugin.methods.register_function(
+        function=function,
+        description=(description + ' A step of the demo Pipelines, usable '
+                     'on its own.'),
+        examples={function.__name__: example}, **registration)
+
+
+_register_step(
+    step_split_sequences,
     inputs=_SEQUENCES_INPUT,
     parameters={'part': Int % Range(0, None), **_PARTITIONS},
     outputs=[('split', SampleSequences)],
@@ -196,38 +204,51 @@ plugin.methods.register_function(
         'Return part `part` of the reads split into `partitions` parts. All '
         'copies of a sequence share a part, parts hold about as many reads '
         'each, none is empty, and the split depends only on the reads, so '
-        'the parts of one split are disjoint and together hold every read.'
-        + _STEP_NOTE),
-    examples={'split_sequences': examples.split_sequences})
+        'the parts of one split are disjoint and together hold every read.'),
+    example=examples.step_split_sequences)
 
-_APPLY_STEPS = [
-    (_count_kmers, _K, _K_DESCRIPTION, _KMER_OUTPUTS,
-     _KMER_OUTPUT_DESCRIPTIONS, 'Count k-mers per sample',
-     'Count the k-mers of the reads of each sample.',
-     examples.count_kmers_step),
-    (_dereplicate, _MIN_ABUNDANCE, _MIN_ABUNDANCE_DESCRIPTION,
-     _DEREPLICATE_OUTPUTS, _DEREPLICATE_OUTPUT_DESCRIPTIONS,
-     'Dereplicate reads into unique sequences',
-     'Group identical reads and count the copies of each in each sample.',
-     examples.dereplicate_step),
-    (_gc_content, _BIN_WIDTH, _BIN_WIDTH_DESCRIPTION,
-     _GC_OUTPUTS, _GC_OUTPUT_DESCRIPTIONS, 'GC-content distribution',
-     'Count how many reads of each sample fall in each GC-content bin.',
-     examples.gc_content_step),
-]
-for (function, parameters, parameter_descriptions, outputs,
-     output_descriptions, name, description, example) in _APPLY_STEPS:
-    plugin.methods.register_function(
-        function=function, inputs=_SEQUENCES_INPUT, parameters=parameters,
-        outputs=outputs, input_descriptions=_SEQUENCES_DESCRIPTION,
-        parameter_descriptions=parameter_descriptions,
-        output_descriptions=output_descriptions, name=name,
-        description=description + _STEP_NOTE,
-        examples={function.__name__.lstrip('_'): example})
+_register_step(
+    step_count_kmers,
+    inputs=_SEQUENCES_INPUT,
+    parameters=_K,
+    outputs=_KMER_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions=_K_DESCRIPTION,
+    output_descriptions=_KMER_OUTPUT_DESCRIPTIONS,
+    name='Count k-mers per sample',
+    description='Count the k-mers of the reads of each sample.',
+    example=examples.step_count_kmers)
+
+_register_step(
+    step_dereplicate,
+    inputs=_SEQUENCES_INPUT,
+    parameters=_MIN_ABUNDANCE,
+    outputs=_DEREPLICATE_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions=_MIN_ABUNDANCE_DESCRIPTION,
+    output_descriptions=_DEREPLICATE_OUTPUT_DESCRIPTIONS,
+    name='Dereplicate reads into unique sequences',
+    description=('Group identical reads and count the copies of each in each '
+                 'sample. The abundance filter needs all copies of a '
+                 'sequence at once, which step-split-sequences guarantees.'),
+    example=examples.step_dereplicate)
+
+_register_step(
+    step_gc_content,
+    inputs=_SEQUENCES_INPUT,
+    parameters=_BIN_WIDTH,
+    outputs=_GC_OUTPUTS,
+    input_descriptions=_SEQUENCES_DESCRIPTION,
+    parameter_descriptions=_BIN_WIDTH_DESCRIPTION,
+    output_descriptions=_GC_OUTPUT_DESCRIPTIONS,
+    name='GC-content distribution',
+    description=('Count how many reads of each sample fall in each '
+                 'GC-content bin.'),
+    example=examples.step_gc_content)
 
 T_COUNTS = TypeMatch([Kmer, UniqueSequence, GCContent])
-plugin.methods.register_function(
-    function=_merge_counts,
+_register_step(
+    step_merge_counts,
     inputs={'tables': List[CountTable[T_COUNTS]]},
     parameters={},
     outputs=[('merged', CountTable[T_COUNTS])],
@@ -237,13 +258,12 @@ plugin.methods.register_function(
     name='Sum count tables',
     description=(
         'Add up count tables: each count of the result is the sum of that '
-        'feature\'s count in that sample over all tables. Merging the '
-        'tables computed on the parts of a split gives the table of the '
-        'whole.' + _STEP_NOTE),
-    examples={'merge_counts': examples.merge_counts})
+        "feature's count in that sample over all tables. Merging the tables "
+        'computed on the parts of a split gives the table of the whole.'),
+    example=examples.step_merge_counts)
 
-plugin.methods.register_function(
-    function=_merge_representative_sequences,
+_register_step(
+    step_merge_representative_sequences,
     inputs={'sequences': List[RepresentativeSequences]},
     parameters={},
     outputs=[('merged', RepresentativeSequences)],
@@ -254,9 +274,8 @@ plugin.methods.register_function(
     description=(
         'Gather the sequences of several sets into one, sorted by feature '
         'id; a feature id found in two sets must have the same sequence in '
-        'both.' + _STEP_NOTE),
-    examples={'merge_representative_sequences':
-              examples.merge_representative_sequences})
+        'both.'),
+    example=examples.step_merge_representative_sequences)
 
 importlib.import_module('q2_parallel.demo._transformers')
 

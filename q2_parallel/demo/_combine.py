@@ -2,12 +2,12 @@
 from ._views import FeatureCounts, FeatureSequences
 
 
-def _merge_counts(tables: FeatureCounts) -> FeatureCounts:
+def step_merge_counts(tables: FeatureCounts) -> FeatureCounts:
     """Sum of the tables (``tables`` is the list of partial tables)."""
     return FeatureCounts.sum(tables)
 
 
-def _merge_representative_sequences(
+def step_merge_representative_sequences(
         sequences: FeatureSequences) -> FeatureSequences:
     """Union of the partial ``sequences`` (a list), sorted by id."""
     return FeatureSequences.union(sequences)

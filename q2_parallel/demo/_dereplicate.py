@@ -10,8 +10,9 @@ def feature_id(sequence):
     return hashlib.md5(sequence.encode('ascii')).hexdigest()
 
 
-def _dereplicate(sequences: SampleReads,
-                 min_abundance: int = 1) -> (FeatureCounts, FeatureSequences):
+def step_dereplicate(
+        sequences: SampleReads,
+        min_abundance: int = 1) -> (FeatureCounts, FeatureSequences):
     """Unique sequences seen at least ``min_abundance`` times over all
     samples: their counts per sample and their sequences, keyed by MD5.
 

@@ -43,8 +43,9 @@ def _split_apply_merge(apply_id, outputs, merged_output, merge_id,
         sequences = _imported_sequences(use)
         partials = []
         for index in range(2):
-            part, = _run(use, '_split_sequences', {'split': f'part-{index}'},
-                         sequences=sequences, part=index, partitions=2)
+            part, = _run(use, 'step_split_sequences',
+                         {'split': f'part-{index}'}, sequences=sequences,
+                         part=index, partitions=2)
             results = _run(use, apply_id,
                            {k: f'{v}-{index}' for k, v in outputs.items()},
                            sequences=part)
@@ -64,14 +65,15 @@ dereplicate = _on_sequences('dereplicate', _DEREPLICATE_OUTPUTS,
                             min_abundance=2, partitions=4)
 gc_content = _on_sequences('gc_content', _GC_OUTPUTS, bin_width=5,
                            partitions=4)
-split_sequences = _on_sequences('_split_sequences', {'split': 'part-0'},
-                                part=0, partitions=2)
-count_kmers_step = _on_sequences('_count_kmers', _KMER_OUTPUTS, k=4)
-dereplicate_step = _on_sequences('_dereplicate', _DEREPLICATE_OUTPUTS,
+step_split_sequences = _on_sequences(
+    'step_split_sequences', {'split': 'part-0'}, part=0, partitions=2)
+step_count_kmers = _on_sequences('step_count_kmers', _KMER_OUTPUTS, k=4)
+step_dereplicate = _on_sequences('step_dereplicate', _DEREPLICATE_OUTPUTS,
                                  min_abundance=2)
-gc_content_step = _on_sequences('_gc_content', _GC_OUTPUTS, bin_width=5)
-merge_counts = _split_apply_merge('_count_kmers', _KMER_OUTPUTS,
-                                  'kmer_counts', '_merge_counts', 'tables')
-merge_representative_sequences = _split_apply_merge(
-    '_dereplicate', _DEREPLICATE_OUTPUTS, 'representative_sequences',
-    '_merge_representative_sequences', 'sequences')
+step_gc_content = _on_sequences('step_gc_content', _GC_OUTPUTS, bin_width=5)
+step_merge_counts = _split_apply_merge(
+    'step_count_kmers', _KMER_OUTPUTS, 'kmer_counts', 'step_merge_counts',
+    'tables')
+step_merge_representative_sequences = _split_apply_merge(
+    'step_dereplicate', _DEREPLICATE_OUTPUTS, 'representative_sequences',
+    'step_merge_representative_sequences', 'sequences')

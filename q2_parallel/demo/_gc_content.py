@@ -15,7 +15,8 @@ def gc_bin(sequence, bin_width):
     return f'gc{low:03d}-{min(low + bin_width, 100):03d}'
 
 
-def _gc_content(sequences: SampleReads, bin_width: int = 5) -> FeatureCounts:
+def step_gc_content(sequences: SampleReads,
+                    bin_width: int = 5) -> FeatureCounts:
     """How many reads of each sample fall in each GC-content bin."""
     counts = {}
     for read in sequences:

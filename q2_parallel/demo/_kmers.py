@@ -7,7 +7,7 @@ from ._views import FeatureCounts, SampleReads
 _UNAMBIGUOUS_RUNS = re.compile('[ACGT]+')
 
 
-def _count_kmers(sequences: SampleReads, k: int = 4) -> FeatureCounts:
+def step_count_kmers(sequences: SampleReads, k: int = 4) -> FeatureCounts:
     """Counts of each k-mer in each sample; k-mers that hold an ambiguous
     letter (N, R, Y...) are not counted."""
     counts = {}

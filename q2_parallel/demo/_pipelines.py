@@ -20,7 +20,7 @@ def usable_partitions(sequences, partitions):
 
 def _split_apply_combine(ctx, sequences, partitions, apply_id, combine_ids,
                          **apply_parameters):
-    split = ctx.get_action(PLUGIN, '_split_sequences')
+    split = ctx.get_action(PLUGIN, 'step_split_sequences')
     apply = ctx.get_action(PLUGIN, apply_id)
     parts = usable_partitions(sequences, partitions)
     partials = []
@@ -36,17 +36,17 @@ def _split_apply_combine(ctx, sequences, partitions, apply_id, combine_ids,
 
 
 def count_kmers(ctx, sequences, k=4, partitions=4):
-    return _split_apply_combine(ctx, sequences, partitions, '_count_kmers',
-                                ['_merge_counts'], k=k)
+    return _split_apply_combine(ctx, sequences, partitions, 'step_count_kmers',
+                                ['step_merge_counts'], k=k)
 
 
 def dereplicate(ctx, sequences, min_abundance=1, partitions=4):
     return _split_apply_combine(
-        ctx, sequences, partitions, '_dereplicate',
-        ['_merge_counts', '_merge_representative_sequences'],
+        ctx, sequences, partitions, 'step_dereplicate',
+        ['step_merge_counts', 'step_merge_representative_sequences'],
         min_abundance=min_abundance)
 
 
 def gc_content(ctx, sequences, bin_width=5, partitions=4):
-    return _split_apply_combine(ctx, sequences, partitions, '_gc_content',
-                                ['_merge_counts'], bin_width=bin_width)
+    return _split_apply_combine(ctx, sequences, partitions, 'step_gc_content',
+                                ['step_merge_counts'], bin_width=bin_width)

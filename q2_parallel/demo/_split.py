@@ -29,8 +29,8 @@ def assign_parts(reads, partitions):
     return assignment
 
 
-def _split_sequences(sequences: SampleReads, part: int,
-                     partitions: int) -> SampleReads:
+def step_split_sequences(sequences: SampleReads, part: int,
+                         partitions: int) -> SampleReads:
     if part >= partitions:
         raise DemoError(f'part {part} does not exist: parts of a split into '
                         f'{partitions} are numbered 0 to {partitions - 1}.')
