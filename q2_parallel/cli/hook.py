@@ -28,11 +28,10 @@ The q2cli 2022.11 internals this relies on:
 import sys
 
 PARALLEL_HELP = (
-    'Run the steps of this pipeline in parallel with Parsl, using the first '
-    'parallel configuration found in: $QIIME2_CONFIG, '
-    '{user_dir}/qiime2_config.toml, {site_dir}/qiime2_config.toml, '
-    '$CONDA_PREFIX/etc/qiime2_config.toml (written with the default '
-    'configuration when none of these exists).')
+    'Run the steps of this pipeline in parallel with Parsl, using the '
+    'default parallel configuration: the file named by $QIIME2_CONFIG, else '
+    'qiime2_config.toml in {user_dir} or {site_dir} or $CONDA_PREFIX/etc '
+    '(written there with the defaults if it does not exist).')
 PARALLEL_CONFIG_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'parallel configuration in this TOML file instead of the default one '

@@ -19,6 +19,7 @@ INTERRUPTED_EXIT_STATUS = 130
 CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
+SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
 Q2CLI_LOG_PATTERN = 'qiime2-q2cli-err-*.log'
 
 
@@ -31,19 +32,20 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
     through `q2cli_call` (q2cli's `ActionCommand.__call__`), its steps in
     parallel with the config in `config_path`, or the default one if None.
     """
-    quiet = kwargs.get('verbose') is False
-    outputs = _PartialOutputsRemoved(_output_paths(kwargs))
+    verbose = kwargs.get('verbose')
     action = None
     try:
         with contextlib.ExitStack() as stack:
-            parallel_config = _enter_parallel_config(
-                stack, config_path, traceback=kwargs.get('verbose'))
-            terminal = stack.enter_context(_terminal_stderr(quiet))
+            parallel_config = _enter_parallel_config(stack, config_path,
+                                                     verbose)
+            terminal = stack.enter_context(
+                _terminal_stderr(quiet=verbose is False))
             action = _ParallelAction(command._get_action(),
                                      parallel_config, terminal)
             command._get_action = lambda: action
-            with outputs:
-                q2cli_call(command, **kwargs)
+            with _PartialOutputsRemoved(_output_paths(kwargs)):
+                _call_reporting_save_errors(q2cli_call, command, kwargs,
+                                            action, verbose)
     except KeyboardInterrupt:
         if action is not None:
             action.remove_q2cli_log()
@@ -55,7 +57,23 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
         click.get_current_context().exit(INTERRUPTED_EXIT_STATUS)
 
 
-def _enter_parallel_config(stack, config_path, traceback):
+def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
+                                verbose):
+    """q2cli reports the errors of the action it runs, but not those of
+    saving its outputs (a file that cannot be written, a full disk)."""
+    import q2cli.util
+    try:
+        q2cli_call(command, **kwargs)
+    except click.exceptions.Exit:
+        raise
+    except Exception as error:
+        if not action.returned:
+            raise
+        q2cli.util.exit_with_error(error, header=SAVE_ERROR_HEADER,
+                                   traceback='stderr' if verbose else None)
+
+
+def _enter_parallel_config(stack, config_path, verbose):
     """Enter the ParallelConfig for `config_path` on `stack`; report a bad
     config, or executors that fail to start, the way q2cli reports errors."""
     import q2cli.util
@@ -74,7 +92,7 @@ def _enter_parallel_config(stack, config_path, traceback):
                                    traceback=None)
     except Exception as error:
         q2cli.util.exit_with_error(error, header=START_ERROR_HEADER,
-                                   traceback='stderr' if traceback else None)
+                                   traceback='stderr' if verbose else None)
 
 
 @contextlib.contextmanager
@@ -99,6 +117,7 @@ class _ParallelAction:
         self._parallel_config = parallel_config
         self._terminal = terminal
         self._q2cli_log = None
+        self.returned = False
 
     def __getattr__(self, name):
         return getattr(self._pipeline, name)
@@ -110,7 +129,7 @@ class _ParallelAction:
         future = self._pipeline.parallel(**arguments)
         with ProgressReporter(self._parallel_config.progress, self._terminal):
             try:
-                return future.result()
+                results = future.result()
             except Exception as error:
                 step = getattr(error, 'parallel_step', None)
                 if step is None:
@@ -119,6 +138,8 @@ class _ParallelAction:
                     f'The step {step} of this pipeline failed, so no output '
                     f'was written. {type(error).__name__}: {error}'
                 ) from error
+        self.returned = True
+        return results
 
     def remove_q2cli_log(self):
         """Remove the log q2cli opened for this run (it keeps it when the

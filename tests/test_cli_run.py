@@ -1,0 +1,328 @@
+"""`qiime … --parallel` and `--parallel-config FILE` runs of the real `qiime`:
+outputs equal the serial run's, failures and bad configs are reported the
+q2cli way and leave no output, Ctrl-C stops everything, progress shows on a
+terminal only."""
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+import zipfile
+
+import psutil
+import pytest
+
+from tests.helpers import QIIME, run_qiime
+from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
+                                       words)
+
+THREADS = '''\
+[parsl]
+strategy = "None"
+
+[[parsl.executors]]
+class = "ThreadPoolExecutor"
+label = "default"
+max_threads = 2
+'''
+HTEX = '''\
+[[parsl.executors]]
+class = "HighThroughputExecutor"
+label = "{label}"
+max_workers_per_node = 2
+address = "127.0.0.1"
+
+[parsl.executors.provider]
+class = "LocalProvider"
+'''
+CONFIGS = {
+    'threads': THREADS,
+    'htex': '[parsl]\nstrategy = "None"\n\n' + HTEX.format(label='default'),
+    'mixed': (THREADS + '\n' + HTEX.format(label='htex')
+              + '\n[parsl.executor_mapping]\nsquare = "htex"\n'),
+}
+BAD_CONFIGS = {
+    'toml syntax': '[parsl\nstrategy = "None"\n',
+    'no [parsl] table': '[qiime2]\nstrategy = "None"\n',
+    'no default executor': THREADS.replace('"default"', '"threads"'),
+    'unknown executor class': THREADS.replace('ThreadPoolExecutor',
+                                              'ThreadPoolExecuter'),
+    'value out of range': THREADS.replace('max_threads = 2',
+                                          'max_threads = 0'),
+    'mapping to unknown label': THREADS
+    + 'run_dir = "{run_dir}"\n\n[parsl.executor_mapping]\nsquare = "htex"\n',
+}
+# a*a + b*b and a*a for the serial run of the outputs below
+A, B, TOTAL, SQUARE_OF_A = 2, 3, 13, 4
+
+
+def sum_of_squares(tmp_path, plugin_dir, *options, a=A, delay=0.0,
+                   **env_extra):
+    """Run `qiime cli-test sum-of-squares` into tmp_path/out; steps trace
+    into tmp_path/trace."""
+    (tmp_path / 'out').mkdir(exist_ok=True)
+    env = plugin_env(tmp_path, plugin_dir, CLI_TEST_TRACE=tmp_path / 'trace',
+                     **env_extra)
+    return run_qiime(
+        'cli-test', 'sum-of-squares', '--p-a', str(a), '--p-b', str(B),
+        '--p-delay', str(delay), '--o-total', str(tmp_path / 'out' / 'total'),
+        '--o-square-of-a', str(tmp_path / 'out' / 'square'), *options,
+        env=env, cwd=tmp_path)
+
+
+def number_in(artifact):
+    """The number a CliTestNumber artifact holds, and its type line."""
+    with zipfile.ZipFile(artifact) as archive:
+        data, = [n for n in archive.namelist()
+                 if n.endswith('/data/number.txt')]
+        metadata, = [n for n in archive.namelist()
+                     if n.count('/') == 1 and n.endswith('/metadata.yaml')]
+        type_line, = [line for line in archive.read(metadata).decode()
+                      .splitlines() if line.startswith('type:')]
+        return int(archive.read(data)), type_line
+
+
+def outputs(tmp_path):
+    return sorted(p.name for p in (tmp_path / 'out').iterdir())
+
+
+def steps(tmp_path):
+    """(step, pid, 'main' or 'thread') for every step the run traced."""
+    lines = (tmp_path / 'trace').read_text().splitlines()
+    return [(step, int(pid), thread) for step, pid, thread in
+            (line.split() for line in lines)]
+
+
+def write_config(tmp_path, text):
+    path = tmp_path / 'parallel.toml'
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope='module')
+def cli_plugin_dir(tmp_path_factory):
+    return install_cli_test_plugin(tmp_path_factory.mktemp('cli-test-plugin'))
+
+
+@pytest.fixture(scope='module')
+def serial_outputs(tmp_path_factory, cli_plugin_dir):
+    tmp_path = tmp_path_factory.mktemp('serial')
+    result = sum_of_squares(tmp_path, cli_plugin_dir)
+    assert result.returncode == 0, result.stderr
+    assert all(thread == 'main' for _, _, thread in steps(tmp_path))
+    return {name: number_in(tmp_path / 'out' / name)
+            for name in ('total.qza', 'square.qza')}
+
+
+def assert_same_outputs(tmp_path, serial_outputs):
+    assert outputs(tmp_path) == ['square.qza', 'total.qza']
+    for name, expected in serial_outputs.items():
+        assert number_in(tmp_path / 'out' / name) == expected
+    assert serial_outputs['total.qza'][0] == TOTAL
+    assert serial_outputs['square.qza'][0] == SQUARE_OF_A
+
+
+@pytest.mark.parametrize('config', sorted(CONFIGS))
+def test_parallel_config_runs_like_serial_on_the_mapped_executors(
+        config, tmp_path, cli_plugin_dir, serial_outputs):
+    """--parallel-config alone (it implies --parallel)."""
+    config_file = write_config(tmp_path, CONFIGS[config])
+    result = sum_of_squares(tmp_path, cli_plugin_dir,
+                            '--parallel-config', str(config_file))
+    assert result.returncode == 0, result.stderr
+    assert 'Saved CliTestNumber to' in result.stdout
+    assert 'steps:' not in result.stderr  # stderr is not a terminal
+    assert_same_outputs(tmp_path, serial_outputs)
+
+    traced = steps(tmp_path)
+    qiime_pid, = {pid for step, pid, _ in traced if step == 'sum_of_squares'}
+    in_workers = {step for step, pid, _ in traced if pid != qiime_pid}
+    in_threads = {step for step, pid, thread in traced
+                  if pid == qiime_pid and thread == 'thread'}
+    expected = {'threads': (set(), {'make_number', 'square'}),
+                'htex': ({'make_number', 'square'}, set()),
+                'mixed': ({'square'}, {'make_number'})}[config]
+    assert (in_workers, in_threads) == expected
+
+
+def test_parallel_uses_the_file_named_by_qiime2_config(
+        tmp_path, cli_plugin_dir, serial_outputs):
+    config_file = write_config(tmp_path, CONFIGS['threads'])
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel',
+                            QIIME2_CONFIG=config_file)
+    assert result.returncode == 0, result.stderr
+    assert_same_outputs(tmp_path, serial_outputs)
+    assert {thread for step, _, thread in steps(tmp_path)
+            if step == 'square'} == {'thread'}
+
+
+def test_parallel_writes_and_uses_the_default_in_conda_prefix(
+        tmp_path, cli_plugin_dir, serial_outputs):
+    prefix = tmp_path / 'conda-env'
+    (prefix / 'etc').mkdir(parents=True)
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel',
+                            CONDA_PREFIX=prefix)
+    assert result.returncode == 0, result.stderr
+    assert_same_outputs(tmp_path, serial_outputs)
+    written = (prefix / 'etc' / 'qiime2_config.toml').read_text()
+    assert 'ThreadPoolExecutor' in written
+    assert 'HighThroughputExecutor' in written
+
+
+@pytest.mark.parametrize('verbose', [False, True])
+def test_failing_step_is_reported_and_nothing_is_saved(
+        verbose, tmp_path, cli_plugin_dir):
+    config_file = write_config(tmp_path, CONFIGS['mixed'])
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel-config',
+                            str(config_file), *(['--verbose'] * verbose),
+                            a=13)
+    assert result.returncode == 1
+    stderr = words(result.stderr)
+    assert 'Plugin error from cli-test:' in stderr
+    assert 'square' in stderr
+    assert 'ValueError: 13 is an unlucky number to square' in stderr
+    assert ('Traceback' in stderr) is verbose
+    assert ('Debug info has been saved to' in stderr) is not verbose
+    assert outputs(tmp_path) == []
+
+
+def test_output_that_cannot_be_saved_leaves_no_other_output(
+        tmp_path, cli_plugin_dir):
+    """q2cli saves `total` first; `square` cannot be written over a folder."""
+    (tmp_path / 'out' / 'square.qza').mkdir(parents=True)
+    config_file = write_config(tmp_path, CONFIGS['threads'])
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel-config',
+                            str(config_file))
+    assert result.returncode == 1
+    assert 'The outputs could not be saved, so none was kept' in result.stderr
+    assert 'Is a directory' in result.stderr
+    assert outputs(tmp_path) == ['square.qza']  # the folder, as before
+
+
+@pytest.mark.parametrize('case', sorted(BAD_CONFIGS))
+def test_bad_config_file_is_a_parallel_configuration_error(
+        case, tmp_path, cli_plugin_dir):
+    run_dir = tmp_path / 'runinfo'
+    config_file = write_config(
+        tmp_path, BAD_CONFIGS[case].replace('{run_dir}', str(run_dir)))
+    result = sum_of_squares(tmp_path, cli_plugin_dir,
+                            '--parallel-config', str(config_file))
+    assert_configuration_error(result, config_file, tmp_path)
+    assert not run_dir.exists()  # no Parsl executor was started
+
+
+def test_missing_config_files_are_parallel_configuration_errors(
+        tmp_path, cli_plugin_dir):
+    missing = tmp_path / 'missing.toml'
+    named = sum_of_squares(tmp_path, cli_plugin_dir,
+                           '--parallel-config', str(missing))
+    assert_configuration_error(named, missing, tmp_path)
+    from_env = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel',
+                              QIIME2_CONFIG=missing)
+    assert_configuration_error(from_env, missing, tmp_path)
+
+
+def assert_configuration_error(result, config_file, tmp_path):
+    assert result.returncode == 1
+    stderr = words(result.stderr)
+    assert 'parallel configuration error' in stderr
+    assert str(config_file) in stderr
+    assert 'Plugin error' not in stderr and 'Traceback' not in stderr
+    assert outputs(tmp_path) == []
+    assert not (tmp_path / 'trace').exists()  # no step ran
+
+
+@pytest.mark.parametrize('config', ['threads', 'htex'])
+def test_ctrl_c_stops_every_worker_and_writes_nothing(
+        config, tmp_path, cli_plugin_dir):
+    config_file = write_config(tmp_path, CONFIGS[config])
+    private_tmp = tmp_path / 'tmp'
+    private_tmp.mkdir()
+    env = plugin_env(tmp_path, cli_plugin_dir, TMPDIR=private_tmp,
+                     CLI_TEST_TRACE=tmp_path / 'trace')
+    (tmp_path / 'out').mkdir()
+    # Its own session, so that SIGINT reaches the process group as a
+    # terminal's Ctrl-C does.
+    qiime = subprocess.Popen(
+        [str(QIIME), 'cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
+         '3', '--p-delay', '60', '--o-total', str(tmp_path / 'out' / 't'),
+         '--o-square-of-a', str(tmp_path / 'out' / 's'),
+         '--parallel-config', str(config_file)],
+        env=env, cwd=tmp_path, start_new_session=True, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_step(tmp_path / 'trace', 'square', qiime)
+        started = psutil.Process(qiime.pid).children(recursive=True)
+        os.killpg(qiime.pid, signal.SIGINT)
+        stdout, stderr = qiime.communicate(timeout=20)
+    finally:
+        if qiime.poll() is None:
+            os.killpg(qiime.pid, signal.SIGKILL)
+            qiime.communicate()
+    assert qiime.returncode == 130, stderr
+    assert 'Interrupted' in stderr
+    assert 'Traceback' not in stderr
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == []
+    assert outputs(tmp_path) == []
+    assert list(private_tmp.glob('qiime2-q2cli-err-*')) == []
+
+
+def wait_for_step(trace, step, process, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if trace.exists() and f'{step} ' in trace.read_text():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f'{step} did not start within {timeout} s')
+
+
+def read_terminal(command, env, cwd, timeout=120):
+    """Run `command` with stderr on a pseudo-terminal; what it showed."""
+    terminal, child_side = os.openpty()
+    try:
+        process = subprocess.Popen(command, env=env, cwd=cwd,
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=child_side)
+        os.close(child_side)
+        shown = b''
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([terminal], [], [], 1)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the child side is closed: the run is over
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait(timeout=30) == 0, shown.decode()
+        return shown.decode()
+    finally:
+        os.close(terminal)
+
+
+@pytest.mark.parametrize('quiet', [False, True])
+def test_progress_shows_on_a_terminal_unless_quiet(
+        quiet, tmp_path, cli_plugin_dir):
+    config_file = write_config(tmp_path, CONFIGS['threads'])
+    (tmp_path / 'out').mkdir()
+    shown = read_terminal(
+        [str(QIIME), 'cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
+         '3', '--p-delay', '2', '--o-total', str(tmp_path / 'out' / 't'),
+         '--o-square-of-a', str(tmp_path / 'out' / 's'),
+         '--parallel-config', str(config_file), *(['--quiet'] * quiet)],
+        env=plugin_env(tmp_path, cli_plugin_dir), cwd=tmp_path)
+    if quiet:
+        assert 'steps:' not in shown
+    else:
+        assert '\rsteps: ' in shown
+        assert ' running, ' in shown and ' waiting \u2014 00:0' in shown
+        final = shown.rsplit('\r', 1)[1]
+        assert re.match(r'steps: [5-9] done, 0 running, 0 waiting', final)
