@@ -17,6 +17,10 @@ class ConfigError(Exception):
         self.key = key
         self.source = source
 
+    def __reduce__(self):  # keep key and source when sent between processes
+        state = {'key': self.key, 'source': self.source}
+        return type(self), (self.problem,), state
+
     def __str__(self):
         where = []
         if self.source:

@@ -47,7 +47,8 @@ def read_document(path):
             return tomlkit.parse(text).unwrap()
         except tomlkit.exceptions.TOMLKitError as err:
             problem = (
-                f'is not valid TOML: {err}. Values must be written out:'
+                f'is not valid TOML{_where(err)}: {_what(err)}. Values must'
+                ' be written out:'
                 ' numbers as digits (max_threads = 7), text in double'
                 ' quotes, true/false; expressions such as'
                 ' max(psutil.cpu_count() - 1, 1) are not evaluated.')
@@ -88,6 +89,17 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
+
+
+def _where(parse_error):
+    line = getattr(parse_error, 'line', None)
+    if line is None:
+        return ''
+    return f' at line {line}, column {parse_error.col + 1}'
+
+
+def _what(parse_error):
+    return str(parse_error).split(' at line ')[0].rstrip('.')
 
 
 def _built(plan, source):

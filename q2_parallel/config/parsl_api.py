@@ -61,6 +61,10 @@ def kind(cls):
     return cls.__name__
 
 
+def _a(words):
+    return ('an ' if words[0] in 'aeiou' else 'a ') + words
+
+
 def close_matches(word, choices):
     """Up to three of `choices` that look like `word`, ignoring case."""
     by_lower = {choice.lower(): choice for choice in choices}
@@ -85,10 +89,10 @@ def resolve_class(name, key, base=None):
                if base is None or issubclass(c, base)}
     if name in allowed:
         return allowed[name]
-    wanted = f'a {kind(base)}' if base is not None else 'a Parsl class'
+    wanted = f'{kind(base)} class' if base is not None else 'Parsl class'
     if name in classes:
-        problem = (f'"{name}" is a {kind(classes[name])} class, but {wanted}'
-                   ' is needed here.')
+        problem = (f'"{name}" is {_a(kind(classes[name]))} class, but'
+                   f' {_a(wanted)} is needed here.')
     else:
         problem = f'Parsl has no class "{name}".{did_you_mean(name, allowed)}'
     raise ConfigError(

@@ -170,8 +170,8 @@ def _plan_kwargs(cls, table, key, reserved=()):
         name = _current_name(written, params)
         if name in written_as:
             raise ConfigError(
-                f'{written} and {written_as[name]} both set {name}'
-                ' (Parsl renamed the older keyword): keep only'
+                f'{written_as[name]} and {written} are both given, but they'
+                f' are one setting (Parsl renamed it to {name}): keep only'
                 f' {name}.', key=value_key)
         written_as[name] = written
         if (name not in params and not takes_any) or name in reserved:
@@ -205,8 +205,9 @@ def _apply_address_rule(cls, kwargs, key):
         kwargs['address'] = '127.0.0.1'
         return
     raise ConfigError(
-        f'is not set, and this {cls.__name__}\'s workers start through'
-        f' {provider.cls.__name__}, on other machines that cannot reach'
+        f'address is not set, and this {cls.__name__}\'s workers start'
+        ' through'
+        f' {provider.cls.__name__} on other machines that cannot reach'
         ' 127.0.0.1 here (left unset, Parsl would ask a public web service'
         ' for this machine\'s address). Set address to the name or IP'
         ' address of this machine as the compute nodes reach it; a cluster'

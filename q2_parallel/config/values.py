@@ -211,7 +211,7 @@ def _check_limits(name, value, key):
     else:
         return
     written = key.rsplit('.', 1)[-1]
-    raise ConfigError(f'is {value}, but {written} must be {limit}.', key=key)
+    raise ConfigError(f'{written} is {value}, but must be {limit}.', key=key)
 
 
 def _show(value):
