@@ -39,7 +39,7 @@ def find_config(write_default=True):
     tried = []
     for step, title, directory in _search_dirs():
         path = directory / FILE_NAME
-        if path.exists():
+        if os.path.exists(path):  # False also when not accessible
             return FoundConfig(path, step, f'lookup step {title} found it'
                                f' ({_skipped(tried)}).')
         tried.append(str(path))

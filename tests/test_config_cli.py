@@ -1,0 +1,100 @@
+"""`python -m q2_parallel.config show|validate|init`: see which config is in
+effect and why, check a file, write a starting file; errors are a message
+and exit status 1, never a traceback."""
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import isolated_env
+from .test_config_fixtures import DATA, place
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Run the command in a private HOME/XDG tree and no CONDA_PREFIX."""
+    def run_command(*args, **extra_env):
+        env = isolated_env(tmp_path / 'home',
+                           XDG_CONFIG_DIRS=tmp_path / 'site',
+                           XDG_CACHE_HOME=tmp_path / 'cache', **extra_env)
+        return subprocess.run(
+            [sys.executable, '-m', 'q2_parallel.config', *args], env=env,
+            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    (tmp_path / 'home').mkdir()
+    return run_command
+
+
+def assert_clean_failure(result, *words):
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_show_names_the_file_the_step_and_what_it_resolves_to(run,
+                                                              tmp_path):
+    user = place(tmp_path / 'home' / '.config' / 'qiime2'
+                 / 'qiime2_config.toml', (DATA / 'spec-7-workers.toml')
+                 .read_text())
+    result = run('show')
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f'Config file: {user}' in out
+    assert 'lookup step 2 (user config dir)' in out
+    assert ("htex: HighThroughputExecutor(label='htex',"
+            " max_workers_per_node=7, provider=LocalProvider(),"
+            " address='127.0.0.1')") in out
+    assert "strategy='none'" in out and str(tmp_path / 'cache') in out
+    assert 'some_action -> htex' in out
+
+
+def test_show_without_any_file_writes_nothing(run, tmp_path):
+    (tmp_path / 'env' / 'etc').mkdir(parents=True)
+    result = run('show', CONDA_PREFIX=tmp_path / 'env')
+    assert result.returncode == 0, result.stderr
+    assert 'Config file: (the built-in default)' in result.stdout
+    assert 'would write it to' in result.stdout
+    assert list((tmp_path / 'env' / 'etc').iterdir()) == []
+
+
+def test_show_reports_a_bad_qiime2_config(run, tmp_path):
+    result = run('show', QIIME2_CONFIG=tmp_path / 'nope.toml')
+    assert_clean_failure(result, '$QIIME2_CONFIG names', 'does not exist')
+
+
+def test_validate_accepts_a_good_file(run):
+    result = run('validate', str(DATA / 'slurm-single-node.toml'))
+    assert result.returncode == 0, result.stderr
+    assert 'is a valid parallel config' in result.stdout
+    assert 'SlurmProvider(' in result.stdout
+
+
+def test_validate_rejects_a_bad_file(run, tmp_path):
+    bad = place(tmp_path / 'bad.toml', (DATA / 'spec-7-workers.toml')
+                .read_text().replace('"LocalProvider"', '"LocalProvidr"'))
+    result = run('validate', str(bad))
+    assert_clean_failure(result, str(bad),
+                         '`parsl.executors[1].provider.class`',
+                         'Did you mean "LocalProvider"')
+
+
+def test_init_writes_the_default_and_never_overwrites(run, tmp_path):
+    path = tmp_path / 'mine.toml'
+    result = run('init', str(path))
+    assert result.returncode == 0, result.stderr
+    assert 'max_workers_per_node = ' in path.read_text()
+    assert run('validate', str(path)).returncode == 0
+    path.write_text('# edited\n')
+    assert_clean_failure(run('init', str(path)), 'already exists')
+    assert path.read_text() == '# edited\n'
+
+
+def test_init_slurm_template_is_valid(run, tmp_path):
+    path = tmp_path / 'slurm.toml'
+    assert run('init', str(path), '--cluster', 'slurm').returncode == 0
+    text = path.read_text()
+    assert 'class = "SlurmProvider"' in text and 'SrunLauncher' in text
+    result = run('validate', str(path))
+    assert result.returncode == 0, result.stderr
+    assert "default: HighThroughputExecutor(label='default', address=" \
+        in result.stdout
