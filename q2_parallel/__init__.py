@@ -11,6 +11,8 @@ _PUBLIC = {
     'ConfigError': 'q2_parallel.config',
     'get_config_from_dict': 'q2_parallel.config',
     'get_config_from_file': 'q2_parallel.config',
+    'ParallelConfig': 'q2_parallel.engine',
+    'ParallelError': 'q2_parallel.engine',
 }
 
 __all__ = ['__version__'] + sorted(_PUBLIC)

@@ -1,6 +1,7 @@
 """A started parallel run environment: Parsl's DataFlowKernel, the
 action-to-executor mapping and the run's pool of artifacts."""
 import concurrent.futures
+import logging
 import os
 import shutil
 import sys
@@ -137,11 +138,14 @@ class Session:
     def close(self, failed):
         """Stop executors and workers, drop the run's pool; keep Parsl's
         logs only when the run failed."""
+        log_files = _log_handlers(self.dfk.run_dir)
         try:
             if failed:
                 self._cancel_queued()
             self.dfk.cleanup()
         finally:
+            for handler in log_files:
+                handler.close()
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()
@@ -154,6 +158,13 @@ class Session:
         for executor in self.dfk.executors.values():
             if isinstance(executor, ThreadPoolExecutor):
                 executor.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _log_handlers(run_dir):
+    """The handlers writing Parsl's log of this run: Parsl removes them at
+    cleanup but leaves their files open."""
+    return [handler for handler in logging.getLogger('parsl').handlers
+            if getattr(handler, 'baseFilename', '').startswith(run_dir)]
 
 
 def _name_failure(future, step_name):

@@ -69,13 +69,14 @@ class ParallelConfig:
         _active.config = None
         with _registry_lock:
             _entered.remove(self)
-        session, self.session = self.session, None
-        session.close(failed=exc_type is not None)
+        self.session.close(failed=exc_type is not None)
         if exc_value is not None and hasattr(exc_value, 'add_note'):
-            exc_value.add_note(f'Parsl logs of this run: {session.run_dir}')
+            exc_value.add_note(
+                f'Parsl logs of this run: {self.session.run_dir}')
 
     def progress(self):
-        """``StepCounts(done, running, waiting)`` of the steps so far."""
+        """``StepCounts(done, running, waiting)`` of the steps so far (of
+        the last run, once the block has ended)."""
         return self.session.progress()
 
 

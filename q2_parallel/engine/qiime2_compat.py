@@ -1,8 +1,8 @@
 """Stands in for ``qiime2.sdk.parallel_config`` of QIIME 2 2023.5 and later.
 
-Names are resolved on first use, so installing the module costs nothing.
+Its two names, ``ParallelConfig`` and ``get_config_from_file``, are
+resolved on first use, so installing the module costs nothing.
 """
-__all__ = ['ParallelConfig', 'get_config_from_file']
 
 
 def __getattr__(name):
