@@ -2,6 +2,7 @@
 meeting with today's Parsl, and an error a user can act on for each kind of
 mistake, naming the file and the key path."""
 import copy
+import importlib.util
 import subprocess
 import sys
 import threading
@@ -87,7 +88,9 @@ def test_public_names_come_from_the_package_without_parsl():
 
 def test_out_of_order_tables_reach_parsl_as_plain_values(places):
     config, mapping = get_config_from_file(DATA / 'out-of-order.toml')
-    htex = config.executors[1]
+    threads, htex = config.executors
+    assert [type(s).__name__ for s in threads.storage_access] == [
+        'NoOpFileStaging']
     assert htex.worker_port_range == (54100, 54200)
     assert type(htex.provider.launcher).__name__ == 'SingleNodeLauncher'
     assert type(config.retries) is int and config.retries == 2
@@ -192,6 +195,11 @@ MISTAKES = {
     'unknown keyword': (
         one_executor(max_thread=3), 'parsl.executors[0].max_thread',
         'Did you mean "max_threads"? It accepts: label, max_threads'),
+    'missing required keyword': (
+        with_htex(provider={'class': 'LocalProvider',
+                            'launcher': {'class': 'WrappedLauncher'}}),
+        'parsl.executors[1].provider.launcher',
+        'WrappedLauncher needs prepend'),
     'unknown Config keyword': (
         {'parsl': {'executors': one_executor()['parsl']['executors'],
                    'stratgy': 'none'}},
@@ -300,6 +308,19 @@ def test_string_provider_in_a_toml_file(places, tmp_path):
                     '\n')
     with pytest.raises(ConfigError, match='parsl.executors.0..provider'):
         get_config_from_file(path)
+
+
+@pytest.mark.skipif(importlib.util.find_spec('sqlalchemy') is not None,
+                    reason='Parsl builds a MonitoringHub when it can')
+def test_objects_parsl_cannot_build_are_reported_with_their_key(places):
+    document = one_executor()
+    document['parsl']['monitoring'] = {'class': 'MonitoringHub'}
+    with pytest.raises(ConfigError) as caught:
+        get_config_from_dict(document)
+    assert caught.value.key == 'parsl.monitoring'
+    assert 'could not build MonitoringHub' in str(caught.value)
+    assert 'sqlalchemy' in str(caught.value)
+    assert '\n' not in str(caught.value)
 
 
 @pytest.mark.parametrize('name, words', [('missing.toml', 'does not exist'),

@@ -10,9 +10,9 @@ import click
 
 from .default import default_config_text, slurm_config_text, write_new_file
 from .errors import ConfigError
-from .lookup import BUILT_IN_SOURCE, find_config
+from .lookup import BUILT_IN_SOURCE, default_plan, find_config
 from .mapping import mapping_entries
-from .parse import plain, plan_document, plan_file
+from .parse import build_plan, plan_file
 
 _TEMPLATES = {'none': default_config_text, 'slurm': slurm_config_text}
 
@@ -29,11 +29,9 @@ def show():
     nothing."""
     found = _or_exit(find_config, write_default=False)
     if found.path is None:
-        import tomlkit
-        document = plain(tomlkit.parse(default_config_text()))
-        plan, mapping = _or_exit(plan_document, document, BUILT_IN_SOURCE)
+        plan, mapping = default_plan()
     else:
-        plan, mapping = _or_exit(plan_file, found.path)
+        plan, mapping = _or_exit(_checked_plan, found.path)
     click.echo(f'Config file: {found.path or BUILT_IN_SOURCE}')
     click.echo(f'Found by:    {found.reason}')
     _echo_resolved(plan, mapping)
@@ -43,9 +41,7 @@ def show():
 @click.argument('file')
 def validate(file):
     """Check FILE and build its Parsl objects without starting them."""
-    plan, mapping = _or_exit(plan_file, file)
-    if plan is not None:
-        _or_exit(plan.build)
+    plan, mapping = _or_exit(_checked_plan, file)
     click.echo(f'{file} is a valid parallel config.')
     _echo_resolved(plan, mapping)
 
@@ -68,6 +64,14 @@ def init(path, cluster):
                                    f' {err.strerror or err}.')
     click.echo(f'Wrote {path}. Check it after editing with:'
                f' python -m q2_parallel.config validate {path}')
+
+
+def _checked_plan(path):
+    """The plan and mapping of the file at `path`, its Parsl objects built
+    once and dropped, so that Parsl's own checks run too."""
+    plan, mapping = plan_file(path)
+    build_plan(plan, path)
+    return plan, mapping
 
 
 def _or_exit(function, *args, **kwargs):

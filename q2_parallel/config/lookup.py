@@ -35,7 +35,7 @@ def find_config(write_default=True):
     writes nothing and says where the default would be written."""
     named = os.environ.get('QIIME2_CONFIG')
     if named:
-        return _check_named_file(Path(named))
+        return _check_named_file(Path(named).expanduser())
     tried = []
     for step, title, directory in _search_dirs():
         path = directory / FILE_NAME
@@ -56,8 +56,7 @@ def load_config(path=None):
     else:
         found = find_config()
     if found.path is None:
-        config, mapping = default_config()
-        return config, mapping, found
+        return (*default_config(), found)
     config, mapping = get_config_from_file(found.path)
     if config is None:
         raise ConfigError(
@@ -71,9 +70,14 @@ def load_config(path=None):
 
 def default_config():
     """(parsl.Config, mapping) of the default config, from memory."""
-    document = plain(tomlkit.parse(default_config_text()))
-    plan, mapping = plan_document(document, BUILT_IN_SOURCE)
+    plan, mapping = default_plan()
     return plan.build(), mapping
+
+
+def default_plan():
+    """(ConfigPlan, mapping) of the default config, from memory."""
+    document = plain(tomlkit.parse(default_config_text()))
+    return plan_document(document, BUILT_IN_SOURCE)
 
 
 def _search_dirs():
@@ -90,9 +94,9 @@ def _search_dirs():
 
 def _check_named_file(path):
     """Step 1: $QIIME2_CONFIG must name a readable file."""
-    if path.is_dir():
+    if os.path.isdir(path):
         problem = 'is a directory; name the .toml file itself.'
-    elif not path.exists():
+    elif not os.path.exists(path):
         problem = 'does not exist.'
     else:
         try:

@@ -10,7 +10,8 @@ plugin-qualified entry wins over a flat one; unmapped actions run on
 """
 from .errors import ConfigError
 
-MAPPING_KEY = 'parsl.executor_mapping'
+TABLE = 'executor_mapping'  # the mapping's key in [parsl]
+MAPPING_KEY = f'parsl.{TABLE}'
 
 
 def mapping_entries(mapping, key=MAPPING_KEY):

@@ -6,6 +6,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from .errors import ConfigError
+from .mapping import TABLE as MAPPING_TABLE
 from .mapping import check_mapping, mapping_entries
 from .plan import plan_config
 
@@ -16,14 +17,14 @@ def get_config_from_file(path):
     """(parsl.Config, mapping) of the TOML config file at `path`; the config
     is None when the file only maps actions to executors."""
     plan, mapping = plan_file(path)
-    return _built(plan, path), mapping
+    return build_plan(plan, path), mapping
 
 
 def get_config_from_dict(document):
     """(parsl.Config, mapping) of a dict shaped like a config file
     (`{'parsl': {...}}`); the caller's dict is never changed."""
     plan, mapping = plan_document(plain(document), DICT_SOURCE)
-    return _built(plan, DICT_SOURCE), mapping
+    return build_plan(plan, DICT_SOURCE), mapping
 
 
 def plan_file(path):
@@ -68,7 +69,7 @@ def plan_document(document, source):
         if not isinstance(table, dict):
             raise ConfigError('must be a table: a line [parsl] followed by'
                               ' its keys.', key='parsl')
-        mapping = table.get('executor_mapping', {})
+        mapping = table.get(MAPPING_TABLE, {})
         list(mapping_entries(mapping))
         plan = plan_config(table)
         if plan is not None:
@@ -102,7 +103,9 @@ def _what(parse_error):
     return str(parse_error).split(' at line ')[0].rstrip('.')
 
 
-def _built(plan, source):
+def build_plan(plan, source):
+    """The parsl.Config of `plan` (None for None); errors name `source`.
+    Building starts nothing: only parsl.load does."""
     if plan is None:
         return None
     try:

@@ -11,7 +11,8 @@ import os
 
 from .default import default_run_dir
 from .errors import ConfigError
-from .parsl_api import did_you_mean, parameters, resolve_class
+from .mapping import TABLE as MAPPING_TABLE
+from .parsl_api import EMPTY, did_you_mean, parameters, resolve_class
 from .values import convert
 
 # Keywords the spec's files use that Parsl renamed: old -> current. Applied
@@ -27,8 +28,6 @@ _REMOVED = {
         ' cluster itself, usually its login node.'),
 }
 
-# Top-level keys of [parsl] that are not parsl.Config keywords.
-_MAPPING_KEY = 'executor_mapping'
 _EXECUTORS_KEY = 'executors'
 
 
@@ -43,11 +42,12 @@ class ObjectPlan:
         kwargs = {name: _build(value) for name, value in self.kwargs.items()}
         try:
             return self.cls(**kwargs)
-        except Exception as err:  # Parsl's own checks, e.g. typeguard's
+        except Exception as err:  # Parsl's own checks, missing modules
+            reason = ' '.join(str(err).split())
             raise ConfigError(
-                f'Parsl rejected these settings of {self.cls.__name__}:'
-                f' {err}. Correct them as Parsl\'s documentation of'
-                f' {self.cls.__name__} describes.', key=self.key) from err
+                f'Parsl could not build {self.cls.__name__} from this table:'
+                f' {reason} Fix what Parsl names, or remove the table.',
+                key=self.key) from err
 
     def __repr__(self):
         arguments = ', '.join(f'{name}={value!r}'
@@ -76,7 +76,7 @@ class ConfigPlan(ObjectPlan):
 def plan_config(table):
     """The ConfigPlan of a plain `[parsl]` table, or None when it has no
     executors (a file that only maps actions)."""
-    table = {k: v for k, v in table.items() if k != _MAPPING_KEY}
+    table = {k: v for k, v in table.items() if k != MAPPING_TABLE}
     executors = table.pop(_EXECUTORS_KEY, None)
     if executors is None:
         if table:
@@ -181,6 +181,12 @@ def _plan_kwargs(cls, table, key, reserved=()):
                 f' {", ".join(accepted)}.', key=value_key)
         kwargs[name] = convert(value, params.get(name), value_key,
                                plan_object)
+    missing = [name for name, param in params.items()
+               if param.default is EMPTY and name not in kwargs]
+    if missing:
+        raise ConfigError(
+            f'{cls.__name__} needs {", ".join(missing)}, which this table'
+            ' does not give: add them.', key=key)
     return kwargs
 
 
