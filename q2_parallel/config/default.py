@@ -26,8 +26,9 @@ _DEFAULT_TEMPLATE = '''\
 [parsl]
 # Start all workers up front and never scale: right for a single machine.
 strategy = "None"
-# Parsl's logs go to numbered folders under run_dir; by default under your
-# cache directory ({run_dir}), not the directory you run qiime in.
+# Parsl's logs go to numbered folders under run_dir: by default in each
+# user's cache directory (on Linux ~/.cache/qiime2/parallel/runinfo), not in
+# the directory qiime runs in.
 # run_dir = "/path/to/runinfo"
 
 # Every action that the mapping below does not name runs here: threads
@@ -127,8 +128,7 @@ def default_run_dir():
 def default_config_text():
     """TOML of the default config, with the CPU count evaluated now."""
     return _DEFAULT_TEMPLATE.format(cpus=usable_cpu_count(),
-                                    workers=default_worker_count(),
-                                    run_dir=default_run_dir())
+                                    workers=default_worker_count())
 
 
 def slurm_config_text():
