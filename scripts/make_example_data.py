@@ -6,8 +6,7 @@ headers (``>gut.1_1``), as QIIME 1 ``seqs.fna`` files have them.
 import argparse
 from pathlib import Path
 
-from q2_parallel.demo import simulate_reads
-from q2_parallel.demo._fasta import write_fasta
+from q2_parallel.demo import simulate_reads, write_reads
 
 
 def main():
@@ -22,7 +21,7 @@ def main():
                            reads_per_sample=args.reads_per_sample,
                            seed=args.seed)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    write_fasta(args.output, ((read.id, read.sequence) for read in reads))
+    write_reads(reads, args.output)
     distinct = len({read.sequence for read in reads})
     print(f'{args.output}: {len(reads)} reads of {args.samples} samples, '
           f'{distinct} distinct sequences, '

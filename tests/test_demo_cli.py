@@ -7,8 +7,7 @@ from pathlib import Path
 from qiime2 import Artifact
 from qiime2.plugins import parallel
 
-from q2_parallel.demo import simulate_reads
-from q2_parallel.demo._fasta import write_fasta
+from q2_parallel.demo import simulate_reads, write_reads
 from tests.helpers import isolated_env, run_qiime
 
 DATA = Path(__file__).parent / 'data' / 'demo'
@@ -22,7 +21,7 @@ class QiimeRoundTripTests(unittest.TestCase):
         cls.env = isolated_env(cls.dir / 'home')
         reads = simulate_reads(samples=4, reads_per_sample=20, seed=7)
         cls.fasta = cls.dir / 'seqs.fna'
-        write_fasta(cls.fasta, ((r.id, r.sequence) for r in reads))
+        write_reads(reads, cls.fasta)
         cls.sequences = Artifact.import_data('SampleSequences', reads)
 
     @classmethod

@@ -13,7 +13,7 @@ from ._formats import (
 from ._types import (CountTable, GCContent, Kmer, RepresentativeSequences,
                      SampleSequences, UniqueSequence)
 from ._views import FeatureCounts, FeatureSequences, Read, SampleReads
-from .example_data import simulate_reads
+from .example_data import simulate_reads, write_reads
 
 __all__ = [
     'CountTable', 'CountTableDirectoryFormat', 'CountTableFormat',
@@ -22,4 +22,4 @@ __all__ = [
     'RepresentativeSequencesDirectoryFormat',
     'RepresentativeSequencesFormat', 'SampleReads', 'SampleSequences',
     'SampleSequencesDirectoryFormat', 'SampleSequencesFormat',
-    'UniqueSequence', 'simulate_reads']
+    'UniqueSequence', 'simulate_reads', 'write_reads']

@@ -9,6 +9,7 @@ sequence (so dereplication matters), some carry a sequencing error or an N.
 """
 import random
 
+from ._fasta import write_fasta
 from ._views import Read, SampleReads
 
 BODY_SITES = ('gut', 'tongue', 'left-palm', 'right-palm')
@@ -38,6 +39,11 @@ def simulate_reads(samples=8, reads_per_sample=150, taxa=40, seed=2022):
     rng.shuffle(pending)
     return SampleReads(Read(f'{name}_{n}', name, sequence)
                        for n, (name, sequence) in enumerate(pending, 1))
+
+
+def write_reads(reads, path):
+    """Write reads as the FASTA file a user would import."""
+    write_fasta(path, ((read.id, read.sequence) for read in reads))
 
 
 def _random_dna(rng, length, gc=0.54):
