@@ -1,7 +1,7 @@
 """Registration of the ``parallel`` QIIME 2 plugin."""
 import importlib
 
-from qiime2.plugin import (Citations, Int, List, Plugin, Range, TypeMatch)
+from qiime2.plugin import Citations, Int, List, Plugin, Range, TypeMatch
 
 import q2_parallel
 from q2_parallel.demo import (
@@ -28,11 +28,10 @@ plugin = Plugin(
     description=(
         'Run QIIME 2 Pipelines in parallel with Parsl: q2-parallel runs '
         'their steps at the same time on the cores of one machine or the '
-        'nodes of a cluster. Any '
-        'Pipeline of any installed plugin gains `--parallel` and '
-        '`--parallel-config` on the command line and `.parallel()` in the '
-        'Artifact API. This plugin also registers demo pipelines that share '
-        'split-apply-combine steps on DNA sequences.'),
+        'nodes of a cluster. Any Pipeline of any installed plugin gains '
+        '`--parallel` and `--parallel-config` on the command line and '
+        '`.parallel()` in the Artifact API. This plugin also registers demo '
+        'pipelines that share split-apply-combine steps on DNA sequences.'),
     short_description='Run QIIME 2 Pipelines in parallel with Parsl.',
     citations=[citations['bolyen2019qiime2'], citations['babuji2019parsl']],
 )
@@ -246,12 +245,12 @@ _register_step(
                  'GC-content bin.'),
     example=examples.step_gc_content)
 
-T_COUNTS = TypeMatch([Kmer, UniqueSequence, GCContent])
+_T_COUNTS = TypeMatch([Kmer, UniqueSequence, GCContent])
 _register_step(
     step_merge_counts,
-    inputs={'tables': List[CountTable[T_COUNTS]]},
+    inputs={'tables': List[CountTable[_T_COUNTS]]},
     parameters={},
-    outputs=[('merged', CountTable[T_COUNTS])],
+    outputs=[('merged', CountTable[_T_COUNTS])],
     input_descriptions={'tables': 'The partial count tables, of one kind.'},
     parameter_descriptions={},
     output_descriptions={'merged': 'Their sum, of the same kind.'},
