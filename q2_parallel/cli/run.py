@@ -11,11 +11,16 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import tempfile
+import threading
 
 import click
 
 INTERRUPTED_EXIT_STATUS = 130
+# After Ctrl-C, how long the executors' shutdown and the normal exit may
+# wait for steps still running in threads before the process ends anyway.
+EXIT_GRACE_SECONDS = 6
 CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
@@ -33,7 +38,6 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
     parallel with the config in `config_path`, or the default one if None.
     """
     verbose = kwargs.get('verbose')
-    action = None
     try:
         with contextlib.ExitStack() as stack:
             parallel_config = _enter_parallel_config(stack, config_path,
@@ -43,18 +47,31 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
             action = _ParallelAction(command._get_action(),
                                      parallel_config, terminal)
             command._get_action = lambda: action
-            with _PartialOutputsRemoved(_output_paths(kwargs)):
-                _call_reporting_save_errors(q2cli_call, command, kwargs,
-                                            action, verbose)
+            try:
+                with _PartialOutputsRemoved(_output_paths(kwargs)):
+                    _call_reporting_save_errors(q2cli_call, command, kwargs,
+                                                action, verbose)
+            except KeyboardInterrupt:
+                action.remove_q2cli_log()
+                _report_interrupt()
+                raise  # leaving the ParallelConfig stops the executors
     except KeyboardInterrupt:
-        if action is not None:
-            action.remove_q2cli_log()
-        from q2cli.core.config import CONFIG
-        click.echo(err=True)
-        click.echo(CONFIG.cfg_style(
-            'error', 'Interrupted: every parallel step was stopped and no '
-                     'output was written.'), err=True)
         click.get_current_context().exit(INTERRUPTED_EXIT_STATUS)
+
+
+def _report_interrupt():
+    """Say what happens, and make sure the process ends soon: Python cannot
+    stop a step running in a thread, and waits for it when the executors
+    shut down and again at exit."""
+    from q2cli.core.config import CONFIG
+    click.echo(err=True)
+    click.echo(CONFIG.cfg_style(
+        'error', 'Interrupted: stopping every parallel step; no output is '
+                 'written.'), err=True)
+    deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit,
+                               [INTERRUPTED_EXIT_STATUS])
+    deadline.daemon = True
+    deadline.start()
 
 
 def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
@@ -86,13 +103,29 @@ def _enter_parallel_config(stack, config_path, verbose):
             config, mapping = get_config_from_file(config_path)
             parallel_config = ParallelConfig(
                 parallel_config=config, action_executor_mapping=mapping)
-        return stack.enter_context(parallel_config)
+        with _ctrl_c_ignored_by_helpers():
+            return stack.enter_context(parallel_config)
     except ConfigError as error:
         q2cli.util.exit_with_error(error, header=CONFIG_ERROR_HEADER,
                                    traceback=None)
     except Exception as error:
         q2cli.util.exit_with_error(error, header=START_ERROR_HEADER,
                                    traceback='stderr' if verbose else None)
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored_by_helpers():
+    """Ignore SIGINT while the executors start, so that their helper
+    processes (HTEX's interchange) inherit that: Ctrl-C on a terminal
+    reaches the whole process group, and an interchange killed by it leaves
+    Parsl's shutdown waiting on it forever.  Then only `qiime` gets Ctrl-C
+    and stops them in order.  (A Python handler would not survive `exec`.)
+    """
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -136,7 +169,7 @@ class _ParallelAction:
                     raise
                 raise ParallelRunError(
                     f'The step {step} of this pipeline failed, so no output '
-                    f'was written. {type(error).__name__}: {error}'
+                    f'was written.\n{type(error).__name__}: {error}'
                 ) from error
         self.returned = True
         return results
