@@ -236,26 +236,55 @@ def test_every_pipeline_of_every_plugin_gets_the_options(
         assert has_parallel_options(shown.stdout), (plugin, action)
 
 
-@pytest.fixture(scope='module')
-def venv_without_q2_parallel(tmp_path_factory):
-    """A venv that sees the project venv's site-packages (q2cli, QIIME 2)
-    but not q2-parallel, with the hook's .pth left behind, as after
-    `pip uninstall` of a development install."""
-    venv = tmp_path_factory.mktemp('no-q2-parallel') / 'venv'
+def venv_seeing_qiime(venv):
+    """A venv at `venv` that sees the project venv's site-packages (QIIME 2,
+    q2cli, parsl) but not q2-parallel: paths listed in a .pth are importable,
+    but their own .pth files (the develop install, the hook) are not read.
+    Returns its site-packages and its `qiime` command."""
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
                    check=True)
     site = next(venv.glob('lib/python*/site-packages'))
-    # Paths listed in a .pth are importable, but their own .pth files (the
-    # develop install of q2-parallel, the hook) are not processed.
     project_site = next(Path(sys.executable).parent.parent.glob(
         'lib/python*/site-packages'))
     (site / 'project-site.pth').write_text(f'{project_site}\n')
-    shutil.copy(HOOK_PTH, site)
     qiime = venv / 'bin' / 'qiime'
     qiime.write_text(f'#!{venv}/bin/python\nimport sys\n'
                      'from q2cli.__main__ import qiime\nsys.exit(qiime())\n')
     qiime.chmod(0o755)
+    return site, qiime
+
+
+@pytest.fixture(scope='module')
+def venv_without_q2_parallel(tmp_path_factory):
+    """The hook's .pth left behind without the package, as after
+    `pip uninstall` of a development install."""
+    site, qiime = venv_seeing_qiime(
+        tmp_path_factory.mktemp('no-q2-parallel') / 'venv')
+    shutil.copy(HOOK_PTH, site)
     return qiime
+
+
+def test_wheel_install_gives_the_options(tmp_path, cli_plugin_dir):
+    """The route of `pip install .` and of the conda recipe."""
+    source = tmp_path / 'source'
+    shutil.copytree(REPO / 'q2_parallel', source / 'q2_parallel',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copy(REPO / 'setup.py', source)
+    pip = [sys.executable, '-m', 'pip', '-q']
+    subprocess.run([*pip, 'wheel', '--no-deps', '--no-build-isolation',
+                    str(source), '-w', str(tmp_path / 'dist')], check=True,
+                   cwd=tmp_path)
+    wheel, = (tmp_path / 'dist').glob('*.whl')
+    site, qiime = venv_seeing_qiime(tmp_path / 'venv')
+    subprocess.run([*pip, 'install', '--no-deps', '--target', str(site),
+                    str(wheel)], check=True)
+    assert (site / HOOK_PTH.name).exists()
+    shown = subprocess.run(
+        [str(qiime), 'cli-test', 'sum-of-squares', '--help'],
+        env=plugin_env(tmp_path, cli_plugin_dir), capture_output=True,
+        text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert has_parallel_options(shown.stdout)
 
 
 def test_q2cli_keeps_working_when_q2_parallel_is_gone(
