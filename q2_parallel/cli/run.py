@@ -11,7 +11,6 @@ import contextlib
 import glob
 import os
 import shutil
-import signal
 import tempfile
 import threading
 
@@ -103,29 +102,13 @@ def _enter_parallel_config(stack, config_path, verbose):
             config, mapping = get_config_from_file(config_path)
             parallel_config = ParallelConfig(
                 parallel_config=config, action_executor_mapping=mapping)
-        with _ctrl_c_ignored_by_helpers():
-            return stack.enter_context(parallel_config)
+        return stack.enter_context(parallel_config)
     except ConfigError as error:
         q2cli.util.exit_with_error(error, header=CONFIG_ERROR_HEADER,
                                    traceback=None)
     except Exception as error:
         q2cli.util.exit_with_error(error, header=START_ERROR_HEADER,
                                    traceback='stderr' if verbose else None)
-
-
-@contextlib.contextmanager
-def _ctrl_c_ignored_by_helpers():
-    """Ignore SIGINT while the executors start, so that their helper
-    processes (HTEX's interchange) inherit that: Ctrl-C on a terminal
-    reaches the whole process group, and an interchange killed by it leaves
-    Parsl's shutdown waiting on it forever.  Then only `qiime` gets Ctrl-C
-    and stops them in order.  (A Python handler would not survive `exec`.)
-    """
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,12 @@
 """A started parallel run environment: Parsl's DataFlowKernel, the
 action-to-executor mapping and the run's pool of artifacts."""
 import concurrent.futures
+import contextlib
+import functools
 import logging
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections import namedtuple
@@ -37,7 +40,15 @@ class Session:
         self._apps = {}
         self._lock = threading.Lock()
         self._path = _PythonOnPath()
-        self.dfk = DataFlowKernel(config)
+        with _helpers_ignore_ctrl_c():
+            self.dfk = DataFlowKernel(config)
+            try:
+                # Start the executors' first blocks now rather than at the
+                # first tick of Parsl's strategy timer, 5 s from now.
+                self.dfk.job_status_poller.poll()
+            except BaseException:
+                self._stop_starting()
+                raise
         try:
             self.local_labels = {
                 label for label, executor in self.dfk.executors.items()
@@ -45,9 +56,12 @@ class Session:
             with entered(cache):
                 self.run_pool = RunPool.create(cache)
         except BaseException:
-            self.dfk.cleanup()
-            self._path.restore()
+            self._stop_starting()
             raise
+
+    def _stop_starting(self):
+        self.dfk.cleanup()
+        self._path.restore()
 
     @property
     def run_dir(self):
@@ -153,11 +167,16 @@ class Session:
                 shutil.rmtree(self.dfk.run_dir, ignore_errors=True)
 
     def _cancel_queued(self):
+        """After a failure, drop the steps still queued on thread pools and
+        do not wait for the running ones: Python cannot stop a thread, and
+        their results are no longer wanted."""
         from parsl.executors import ThreadPoolExecutor
 
         for executor in self.dfk.executors.values():
             if isinstance(executor, ThreadPoolExecutor):
                 executor.executor.shutdown(wait=False, cancel_futures=True)
+                executor.shutdown = functools.partial(executor.shutdown,
+                                                      block=False)
 
 
 def _log_handlers(run_dir):
@@ -175,6 +194,23 @@ def _name_failure(future, step_name):
     error = future.exception()
     if error is not None and not isinstance(error, PropagatedException):
         mark_failed_step(error, step_name)
+
+
+@contextlib.contextmanager
+def _helpers_ignore_ctrl_c():
+    """Ignore SIGINT while the executors start their helper processes, so
+    those inherit it.  Ctrl-C on a terminal reaches the whole process group,
+    and an HTEX interchange killed by it leaves Parsl's shutdown waiting
+    forever; this way only the main process gets it, and stops the helpers
+    in order.  Signal handlers can only be set from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _PythonOnPath:

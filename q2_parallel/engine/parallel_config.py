@@ -12,6 +12,8 @@ from .errors import ParallelError
 _active = threading.local()
 _registry_lock = threading.Lock()
 _entered = []
+# Parsl's own default, relative to wherever the user stands.
+_PARSL_DEFAULT_RUN_DIR = 'runinfo'
 
 
 class ParallelConfig:
@@ -41,7 +43,8 @@ class ParallelConfig:
     def __enter__(self):
         from qiime2.core.cache import get_cache
 
-        from q2_parallel.config import check_mapping, load_config
+        from q2_parallel.config import (check_mapping, default_run_dir,
+                                        load_config)
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -56,9 +59,11 @@ class ParallelConfig:
                 mapping = found_mapping
         else:
             config = _fresh_copy(config)
+            if config.run_dir == _PARSL_DEFAULT_RUN_DIR:
+                config.run_dir = default_run_dir()
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
-                      source='action_executor_mapping')
+                      source='the action_executor_mapping of ParallelConfig')
         self.session = Session(config, mapping, get_cache())
         _active.config = self
         with _registry_lock:
@@ -73,6 +78,12 @@ class ParallelConfig:
         if exc_value is not None and hasattr(exc_value, 'add_note'):
             exc_value.add_note(
                 f'Parsl logs of this run: {self.session.run_dir}')
+
+    @property
+    def run_dir(self):
+        """The folder of Parsl's logs for this block's run (kept only when
+        the run failed)."""
+        return None if self.session is None else self.session.run_dir
 
     def progress(self):
         """``StepCounts(done, running, waiting)`` of the steps so far (of
