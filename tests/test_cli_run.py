@@ -3,6 +3,7 @@ outputs equal the serial run's, failures and bad configs are reported the
 q2cli way and leave no output, Ctrl-C stops everything, progress shows on a
 terminal only."""
 import os
+import pathlib
 import re
 import select
 import signal
@@ -186,6 +187,8 @@ def test_failing_step_is_reported_and_nothing_is_saved(
     assert 'ValueError: 13 is an unlucky number to square' in stderr
     assert ('Traceback' in stderr) is verbose
     assert ('Debug info has been saved to' in stderr) is not verbose
+    logs = re.search(r"Parsl's logs of this run are kept in (\S+)", stderr)
+    assert (pathlib.Path(logs.group(1)) / 'parsl.log').exists()
     assert outputs(tmp_path) == []
 
 

@@ -152,7 +152,9 @@ class _ParallelAction:
                     raise
                 raise ParallelRunError(
                     f'The step {step} of this pipeline failed, so no output '
-                    f'was written.\n{type(error).__name__}: {error}'
+                    f'was written.\n{type(error).__name__}: {error}\n'
+                    "Parsl's logs of this run are kept in "
+                    f'{self._parallel_config.run_dir}'
                 ) from error
         self.returned = True
         return results

@@ -61,6 +61,8 @@ class ParallelConfig:
             config = _fresh_copy(config)
             if config.run_dir == _PARSL_DEFAULT_RUN_DIR:
                 config.run_dir = default_run_dir()
+            if config.strategy is None:  # the spec's spelling, deprecated
+                config.strategy = 'none'
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
                       source='the action_executor_mapping of ParallelConfig')
