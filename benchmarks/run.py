@@ -1,0 +1,156 @@
+"""q2-parallel benchmarks (``make bench``): wall times on this machine.
+
+Never run by ``make test``: timings belong here, not in assertions.
+
+1. A CPU-bound split-apply-combine Pipeline (the test plugin's
+   ``square_all`` with a fixed total amount of work) run serially, on a
+   ThreadPool and on a 2-worker HighThroughputExecutor, for 1, 8, 32 and 64
+   partitions.
+2. The engine's own cost per step: trivial steps on a 1-thread ThreadPool
+   against the same steps run serially.
+3. HighThroughputExecutor start-up: from entering ``ParallelConfig`` to the
+   first step's result.
+4. The demo Pipeline ``count_kmers`` with 64 partitions on the example data.
+5. 500 partitions on a ThreadPool and on HTEX, with the main process's
+   peak memory and its threads / descriptors / children before and after.
+"""
+import argparse
+import resource
+import time
+
+from parsl.config import Config
+from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
+from parsl.providers import LocalProvider
+from qiime2 import Artifact
+from qiime2.plugins import parallel as demo, paralleltest
+
+from q2_parallel import ParallelConfig
+from q2_parallel.demo import simulate_reads, write_reads
+from tests.engine_support import resources
+
+TOTAL_BURN = 160000  # units of CPU work in one run, split over partitions
+
+
+def threads(n=2):
+    return Config(executors=[ThreadPoolExecutor(label='default',
+                                                max_threads=n)],
+                  strategy='none')
+
+
+def htex(workers=2):
+    return Config(
+        executors=[
+            ThreadPoolExecutor(label='default', max_threads=1),
+            HighThroughputExecutor(
+                label='htex', address='127.0.0.1',
+                max_workers_per_node=workers, heartbeat_period=2,
+                provider=LocalProvider(init_blocks=1, max_blocks=1))],
+        strategy='none')
+
+
+def timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def in_parallel(config, mapping, action, *args, **kwargs):
+    with ParallelConfig(config, mapping):
+        return action.parallel(*args, **kwargs)._result()
+
+
+def cpu_bound_rows(ints, partition_counts):
+    pipeline = paralleltest.pipelines.square_all
+    rows = []
+    for n in partition_counts:
+        work = {'partitions': n, 'burn': TOTAL_BURN // n}
+        serial = timed(lambda: pipeline(ints, **work))
+        pool = timed(lambda: in_parallel(threads(), {}, pipeline, ints,
+                                         **work))
+        workers = timed(lambda: in_parallel(htex(), {'square': 'htex'},
+                                            pipeline, ints, **work))
+        rows.append((n, serial, pool, workers))
+    return rows
+
+
+def step_overhead(ints, steps=64):
+    pipeline = paralleltest.pipelines.square_all
+    pipeline(ints, partitions=2)  # warm imports and transformers
+    serial = timed(lambda: pipeline(ints, partitions=steps))
+    with ParallelConfig(threads(1), {}):
+        pipeline.parallel(ints, partitions=2)._result()
+        pooled = timed(
+            lambda: pipeline.parallel(ints, partitions=steps)._result())
+    step_count = 2 * steps + 1
+    return serial / step_count, (pooled - serial) / step_count
+
+
+def htex_startup(ints):
+    start = time.perf_counter()
+    with ParallelConfig(htex(), {'square': 'htex'}):
+        paralleltest.methods.square.parallel(ints)._result()
+        return time.perf_counter() - start
+
+
+def demo_rows(partitions=64):
+    reads = simulate_reads()
+    path = '/tmp/q2-parallel-bench-reads.fna'
+    write_reads(reads, path)
+    seqs = Artifact.import_data('SampleSequences', path)
+    pipeline = demo.pipelines.count_kmers
+    serial = timed(lambda: pipeline(seqs, partitions=partitions))
+    pool = timed(lambda: in_parallel(threads(), {}, pipeline, seqs,
+                                     partitions=partitions))
+    return serial, pool
+
+
+def load_rows(ints, partitions=500):
+    pipeline = paralleltest.pipelines.square_all
+    rows = []
+    for name, config, mapping in [('ThreadPool', threads(), {}),
+                                  ('HTEX', htex(), {'square': 'htex'})]:
+        before = resources()
+        seconds = timed(lambda: in_parallel(config, mapping, pipeline,
+                                            ints, partitions=partitions))
+        after = resources()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append((name, seconds, peak_mb, before, after))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='fewer partition counts, for a smoke run')
+    args = parser.parse_args()
+    ints = Artifact.import_data('IntList', list(range(1000)))
+    counts = [1, 8] if args.quick else [1, 8, 32, 64]
+
+    print('| partitions | serial (s) | ThreadPool, 2 threads (s) '
+          '| HTEX, 2 workers (s) | HTEX speed-up |')
+    print('|---:|---:|---:|---:|---:|')
+    for n, serial, pool, workers in cpu_bound_rows(ints, counts):
+        print(f'| {n} | {serial:.2f} | {pool:.2f} | {workers:.2f} '
+              f'| {serial / workers:.2f}x |')
+
+    serial_step, overhead = step_overhead(ints)
+    print(f'\ntrivial serial step: {serial_step * 1000:.1f} ms; engine cost '
+          f'per step on a ThreadPool: {overhead * 1000:.2f} ms '
+          f'({overhead / serial_step:.0%})')
+    print(f'HTEX start-up to first step result: {htex_startup(ints):.2f} s')
+    serial, pool = demo_rows()
+    print(f'demo count_kmers, 64 partitions, example data: serial '
+          f'{serial:.2f} s, ThreadPool {pool:.2f} s')
+    if not args.quick:
+        print('\n| 500 partitions | wall (s) | peak RSS of main (MB) '
+              '| threads / fds / children before -> after |')
+        print('|---|---:|---:|---|')
+        for name, seconds, peak, before, after in load_rows(ints):
+            print(f'| {name} | {seconds:.1f} | {peak:.0f} '
+                  f'| {before["threads"]}/{before["fds"]}/'
+                  f'{before["children"]} -> {after["threads"]}/'
+                  f'{after["fds"]}/{after["children"]} |')
+
+
+if __name__ == '__main__':
+    main()
