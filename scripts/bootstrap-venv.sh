@@ -43,10 +43,11 @@ Install Debian's libffi8 ('apt-get install libffi8'), then run 'make dev' again.
     "$python" -m venv "$VENV"
 }
 
-# The mirror the machine already uses, read from its apt sources.
+# The mirror the machine already uses, read from its apt sources
+# (DEBIAN_MIRROR overrides it).
 debian_mirror() {
-    local uri=""
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    local uri=${DEBIAN_MIRROR:-}
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
         uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
     fi
     if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
@@ -81,7 +82,8 @@ install_qiime_debs() {
         || die "apt-get update of Debian bookworm from $mirror failed (log: $apt/update.log)."
     (cd "$apt/debs" && apt-get -q "${opts[@]}" download \
         "qiime=$QIIME_DEB_VERSION" "q2cli=$QIIME_DEB_VERSION") >"$apt/download.log" 2>&1 \
-        || die "apt-get download of qiime and q2cli $QIIME_DEB_VERSION failed (log: $apt/download.log)."
+        || die "apt-get download of qiime and q2cli $QIIME_DEB_VERSION from $mirror (bookworm) failed (log: $apt/download.log).
+Check that this machine reaches that Debian mirror (set DEBIAN_MIRROR to use another one), then run 'make dev' again."
     local deb
     for deb in "$apt"/debs/*.deb; do
         dpkg-deb -x "$deb" "$apt/unpacked"
