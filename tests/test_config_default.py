@@ -72,6 +72,7 @@ def test_default_written_then_read_gives_the_spec_config(places, tmp_path):
         HighThroughputExecutor, 'htex', workers)
     assert type(htex.provider) is LocalProvider
     assert htex.address == '127.0.0.1'
+    assert htex.heartbeat_period == 2  # a dead worker is noticed soon
     assert config.strategy == 'none'
     assert mapping == {}
 

@@ -45,6 +45,9 @@ label = "htex"
 max_workers_per_node = {workers}
 # The workers run on this machine: talk over the loopback interface only.
 address = "127.0.0.1"
+# Check on the workers every 2 s (Parsl's default is 30 s), so a worker that
+# dies mid-step fails the run within seconds.
+heartbeat_period = 2
 
 [parsl.executors.provider]
 class = "LocalProvider"
