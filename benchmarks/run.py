@@ -18,34 +18,16 @@ import argparse
 import resource
 import time
 
-from parsl.config import Config
-from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
-from parsl.providers import LocalProvider
 from qiime2 import Artifact
 from qiime2.plugins import parallel as demo, paralleltest
 
 from q2_parallel import ParallelConfig
 from q2_parallel.demo import simulate_reads, write_reads
+from tests.engine_support import mixed_config as htex
 from tests.engine_support import resources
+from tests.engine_support import thread_config as threads
 
 TOTAL_BURN = 160000  # units of CPU work in one run, split over partitions
-
-
-def threads(n=2):
-    return Config(executors=[ThreadPoolExecutor(label='default',
-                                                max_threads=n)],
-                  strategy='none')
-
-
-def htex(workers=2):
-    return Config(
-        executors=[
-            ThreadPoolExecutor(label='default', max_threads=1),
-            HighThroughputExecutor(
-                label='htex', address='127.0.0.1',
-                max_workers_per_node=workers, heartbeat_period=2,
-                provider=LocalProvider(init_blocks=1, max_blocks=1))],
-        strategy='none')
 
 
 def timed(function):
@@ -65,8 +47,8 @@ def cpu_bound_rows(ints, partition_counts):
     for n in partition_counts:
         work = {'partitions': n, 'burn': TOTAL_BURN // n}
         serial = timed(lambda: pipeline(ints, **work))
-        pool = timed(lambda: in_parallel(threads(), {}, pipeline, ints,
-                                         **work))
+        pool = timed(lambda: in_parallel(threads(threads=2), {}, pipeline,
+                                         ints, **work))
         workers = timed(lambda: in_parallel(htex(), {'square': 'htex'},
                                             pipeline, ints, **work))
         rows.append((n, serial, pool, workers))
@@ -77,7 +59,7 @@ def step_overhead(ints, steps=64):
     pipeline = paralleltest.pipelines.square_all
     pipeline(ints, partitions=2)  # warm imports and transformers
     serial = timed(lambda: pipeline(ints, partitions=steps))
-    with ParallelConfig(threads(1), {}):
+    with ParallelConfig(threads(threads=1), {}):
         pipeline.parallel(ints, partitions=2)._result()
         pooled = timed(
             lambda: pipeline.parallel(ints, partitions=steps)._result())

@@ -14,7 +14,7 @@ from qiime2 import Artifact
 def thread_config(threads=4):
     return Config(executors=[ThreadPoolExecutor(label='default',
                                                 max_threads=threads)],
-                  strategy=None)
+                  strategy='none')
 
 
 def mixed_config(workers=2, retries=0):
@@ -26,7 +26,7 @@ def mixed_config(workers=2, retries=0):
                 label='htex', address='127.0.0.1',
                 max_workers_per_node=workers, heartbeat_period=1,
                 provider=LocalProvider(init_blocks=1, max_blocks=1))],
-        strategy=None, retries=retries)
+        strategy='none', retries=retries)
 
 
 def int_list(values):
