@@ -5,18 +5,22 @@ action's output to its log, reports the action's errors and saves the
 results.  This module only hands it an action that runs through a
 `ParallelConfig`, and adds what a parallel run needs around that: a config
 error reported before anything starts, progress on a terminal, no partial
-outputs after a failure, and a clean stop on Ctrl-C.
+outputs after a failure, and a clean stop on Ctrl-C and on SIGTERM (what
+`kill`, a batch system or a service manager sends to end a process).
 """
 import contextlib
+import errno
 import glob
 import os
 import shutil
+import signal
 import tempfile
 import threading
 
 import click
 
 INTERRUPTED_EXIT_STATUS = 130
+TERMINATED_EXIT_STATUS = 143  # 128 + SIGTERM, as shells report it
 # After Ctrl-C, how long the executors' shutdown and the normal exit may
 # wait for steps still running in threads before the process ends anyway.
 EXIT_GRACE_SECONDS = 6
@@ -25,10 +29,24 @@ CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
 START_ERROR_HEADER = 'The parallel executors could not be started:'
 SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
 Q2CLI_LOG_PATTERN = 'qiime2-q2cli-err-*.log'
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
 class ParallelRunError(Exception):
-    """A step of a parallel run failed; the step's own error is the cause."""
+    """A parallel run or the saving of its outputs failed; the original
+    error is the cause."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived during the run; like KeyboardInterrupt, it is not an
+    Exception, so q2cli does not report it as the plugin's error."""
+
+
+# How each way of stopping a run is reported, and its exit status.
+_STOPS = {
+    KeyboardInterrupt: ('Interrupted', INTERRUPTED_EXIT_STATUS),
+    _Terminated: ('Terminated', TERMINATED_EXIT_STATUS),
+}
 
 
 def run_in_parallel(command, q2cli_call, kwargs, config_path):
@@ -37,40 +55,90 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
     parallel with the config in `config_path`, or the default one if None.
     """
     verbose = kwargs.get('verbose')
+    action = None
     try:
         with contextlib.ExitStack() as stack:
-            parallel_config = _enter_parallel_config(stack, config_path,
-                                                     verbose)
-            terminal = stack.enter_context(
-                _terminal_stderr(quiet=verbose is False))
-            action = _ParallelAction(command._get_action(),
-                                     parallel_config, terminal)
-            command._get_action = lambda: action
+            sigterm = stack.enter_context(_SigtermStopsTheRun())
             try:
+                with sigterm.held():
+                    parallel_config = _enter_parallel_config(
+                        stack, config_path, verbose)
+                terminal = stack.enter_context(
+                    _terminal_stderr(quiet=verbose is False))
+                action = _ParallelAction(command._get_action(),
+                                         parallel_config, terminal)
+                command._get_action = lambda: action
                 with _PartialOutputsRemoved(_output_paths(kwargs)):
                     _call_reporting_save_errors(q2cli_call, command, kwargs,
                                                 action, verbose)
-            except KeyboardInterrupt:
-                action.remove_q2cli_log()
-                _report_interrupt()
+            except tuple(_STOPS) as stop:
+                if action is not None:
+                    action.remove_q2cli_log()
+                _report_stop(*_STOPS[type(stop)])
                 raise  # leaving the ParallelConfig stops the executors
-    except KeyboardInterrupt:
-        click.get_current_context().exit(INTERRUPTED_EXIT_STATUS)
+    except tuple(_STOPS) as stop:
+        click.get_current_context().exit(_STOPS[type(stop)][1])
 
 
-def _report_interrupt():
+def _report_stop(what, exit_status):
     """Say what happens, and make sure the process ends soon: Python cannot
     stop a step running in a thread, and waits for it when the executors
     shut down and again at exit."""
     from q2cli.core.config import CONFIG
     click.echo(err=True)
     click.echo(CONFIG.cfg_style(
-        'error', 'Interrupted: stopping every parallel step; no output is '
+        'error', f'{what}: stopping every parallel step; no output is '
                  'written.'), err=True)
-    deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit,
-                               [INTERRUPTED_EXIT_STATUS])
+    deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit, [exit_status])
     deadline.daemon = True
     deadline.start()
+
+
+class _SigtermStopsTheRun:
+    """While the run lasts, SIGTERM raises `_Terminated` in the main thread,
+    so the run stops as on Ctrl-C: executors and workers stopped, partial
+    outputs removed.  Python's default would end `qiime` at once and leave
+    HTEX's workers running.  A SIGTERM while the executors start is held
+    until they have (Parsl half-started cannot be stopped cleanly), and
+    later ones are ignored while the run stops.  q2cli runs commands in the
+    main thread, the only one that may set signal handlers."""
+
+    def __init__(self):
+        self._holding = False
+        self._pending = False
+        self._stopping = False
+        self._previous = None
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def __exit__(self, *exc_info):
+        signal.signal(signal.SIGTERM, self._previous)
+        return False
+
+    def _on_sigterm(self, signum, frame):
+        if self._stopping:
+            return
+        if self._holding:
+            self._pending = True
+            return
+        self._stop()
+
+    def _stop(self):
+        self._stopping = True
+        raise _Terminated()
+
+    @contextlib.contextmanager
+    def held(self):
+        """Hold a SIGTERM until the block ends."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            if self._pending:
+                self._stop()
 
 
 def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
@@ -85,8 +153,24 @@ def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
     except Exception as error:
         if not action.returned:
             raise
+        if _full_disk(error):
+            folders = sorted({os.path.dirname(os.path.abspath(path))
+                              for path in _output_paths(kwargs)})
+            error = ParallelRunError(
+                f'{error}\nThe disk holding {", ".join(folders)} is full: '
+                'free space there, or save the outputs on another disk.')
         q2cli.util.exit_with_error(error, header=SAVE_ERROR_HEADER,
                                    traceback='stderr' if verbose else None)
+
+
+def _full_disk(error):
+    """Whether `error`, or an error that led to it, says that a disk (or
+    the user's quota on it) is full."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _enter_parallel_config(stack, config_path, verbose):
@@ -147,17 +231,35 @@ class _ParallelAction:
             try:
                 results = future.result()
             except Exception as error:
-                step = getattr(error, 'parallel_step', None)
-                if step is None:
+                explained = self._explained(error)
+                if explained is None:
                     raise
-                raise ParallelRunError(
-                    f'The step {step} of this pipeline failed, so no output '
-                    f'was written.\n{type(error).__name__}: {error}\n'
-                    "Parsl's logs of this run are kept in "
-                    f'{self._parallel_config.run_dir}'
-                ) from error
+                raise explained from error
         self.returned = True
         return results
+
+    def _explained(self, error):
+        """`error` with the step that raised it, where a full disk is (the
+        steps write their results to QIIME 2's cache, under $TMPDIR) and
+        where Parsl's logs are; None if there is nothing to add."""
+        step = getattr(error, 'parallel_step', None)
+        disk_full = _full_disk(error)
+        if step is None and not disk_full:
+            return None
+        lines = [f'{type(error).__name__}: {error}']
+        if step is not None:
+            lines.insert(0, f'The step {step} of this pipeline failed, so no '
+                            'output was written.')
+        if disk_full:
+            cache = self._parallel_config.session.cache.path
+            lines.append(
+                f'The disk holding QIIME 2\'s cache, {cache}, where the '
+                'steps write their results, is full: free space there, or '
+                'set TMPDIR to a folder on a disk with more room (the cache '
+                'is $TMPDIR/qiime2/$USER) and run again.')
+        lines.append("Parsl's logs of this run are kept in "
+                     f'{self._parallel_config.run_dir}')
+        return ParallelRunError('\n'.join(lines))
 
     def remove_q2cli_log(self):
         """Remove the log q2cli opened for this run (it keeps it when the
