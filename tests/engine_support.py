@@ -1,4 +1,5 @@
 """What the engine tests share: configs, inputs and resource counts."""
+import gc
 import glob
 import json
 import os
@@ -43,7 +44,9 @@ def step_notes(record_dir):
 
 
 def resources():
-    """Threads, open descriptors and child processes of this process."""
+    """Threads, open descriptors and child processes of this process (after
+    a garbage collection, so that objects other tests dropped are gone)."""
+    gc.collect()
     me = psutil.Process()
     return {'threads': threading.active_count(),
             'fds': me.num_fds(),

@@ -341,6 +341,7 @@ with ParallelConfig(get_config_from_file('workers.toml')[0],
     notebook_plugin.methods['same_table'].parallel(serial)._result()
 ''')
     assert status == 'error' and 'my_notebook' in error
+    assert 'workers load only the plugins installed' in error
     status, _, error = session.run('''
 with ParallelConfig(get_config_from_file('workers.toml')[0], {}):
     notebook_plugin.methods['same_table'].parallel(serial)._result()
@@ -348,10 +349,6 @@ with ParallelConfig(get_config_from_file('workers.toml')[0], {}):
     assert status == 'ok', error
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'engine: ParallelConfig cannot copy a parsl.Config holding a '
-    'HighThroughputExecutor (deepcopy fails on a lock), so a second block '
-    'restarts the same executor: "AssertionError: Already exists!"'))
 def test_config_loaded_once_used_by_two_blocks(session):
     block = '''
 with ParallelConfig(config, mapping):

@@ -7,6 +7,7 @@ from qiime2.sdk import Context, PluginManager
 
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
+from .errors import ParallelError
 
 
 def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
@@ -28,7 +29,15 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
     """Run an action in a worker process: find the action and the run's
     cache by name, load inputs by UUID, leave outputs in the run's pool."""
     run_pool = RunPool.open(cache_path, pool_name)
-    action = PluginManager().get_plugin(id=plugin_id).actions[action_id]
+    try:
+        action = PluginManager().get_plugin(id=plugin_id).actions[action_id]
+    except KeyError:
+        raise ParallelError(
+            f'The step {plugin_id}:{action_id} cannot run in a worker '
+            'process: workers load only the plugins installed in their '
+            'environment, and this one is not (was it defined in a notebook '
+            'or script?). Map it to a ThreadPoolExecutor, or install the '
+            'plugin where the workers run.') from None
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     with entered(run_pool.cache):
         results = action._bind(Context)(*args, **kwargs)

@@ -4,7 +4,7 @@ Written to the interface of QIIME 2 2023.5 and later
 (``qiime2.sdk.parallel_config``), so code written for those releases works
 on 2022.11 unchanged.
 """
-import copy
+import inspect
 import threading
 
 from .errors import ParallelError
@@ -108,9 +108,32 @@ def current():
 
 
 def _fresh_copy(config):
-    """Parsl executors run once: copy a Config so the same object can be
-    used by several ``with`` blocks, one after another."""
+    """Parsl executors run once: rebuild a Config from the arguments it was
+    made with, so the same object can serve several ``with`` blocks, one
+    after another.  Parsl's objects keep their constructor arguments as
+    attributes of the same names (their ``repr`` relies on it)."""
     try:
-        return copy.deepcopy(config)
-    except Exception:
-        return config
+        return _rebuild(config)
+    except Exception as error:
+        raise ParallelError(
+            f'This parsl.Config could not be copied for a new run ({error}). '
+            'Build a new Config for each ParallelConfig block, or load it '
+            'from a file.') from error
+
+
+def _rebuild(value):
+    from parsl.utils import RepresentationMixin
+
+    if isinstance(value, RepresentationMixin):
+        parameters = inspect.signature(type(value).__init__).parameters
+        return type(value)(**{
+            name: _rebuild(getattr(value, name))
+            for name, parameter in parameters.items()
+            if name != 'self' and hasattr(value, name)
+            and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                       parameter.VAR_KEYWORD)})
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rebuild(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _rebuild(item) for key, item in value.items()}
+    return value
