@@ -150,6 +150,25 @@ class ThreadPoolRunTests(unittest.TestCase):
                     self.ints)._result()
         self.assertEqual(resources(), before)
 
+    def test_nothing_of_a_successful_run_is_left_on_disk(self):
+        from qiime2.core.cache import get_cache
+
+        def run_pools():
+            return [pool for pool in get_cache().get_pools()
+                    if pool.startswith('q2_parallel_run_')]
+
+        before = set(run_pools())
+        with ParallelConfig(thread_config(), {}) as config:
+            result = paralleltest.pipelines.square_all.parallel(
+                self.ints)._result()
+            self.assertEqual(len(set(run_pools()) - before), 1)
+            run_dir = config.run_dir
+            self.assertTrue(os.path.isdir(run_dir))
+        self.assertFalse(os.path.exists(run_dir))
+        self.assertLessEqual(set(run_pools()), before)
+        self.assertEqual(result.squared.view(list),
+                         self.serial.squared.view(list))
+
     def test_compatible_with_later_qiime2_import_path(self):
         from qiime2.sdk.parallel_config import (ParallelConfig as Later,
                                                 get_config_from_file)

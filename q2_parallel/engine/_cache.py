@@ -10,6 +10,8 @@ flight between processes.
 import contextlib
 import uuid as _uuid
 
+import psutil
+
 from qiime2.core import cache as q2cache
 from qiime2.core.archive import Archiver
 from qiime2.sdk import Result
@@ -39,8 +41,13 @@ class RunPool:
 
     @classmethod
     def create(cls, cache):
-        """In the main process: a new pool, keyed so the cache keeps it."""
-        key = f'q2_parallel_run_{_uuid.uuid4().hex}'
+        """In the main process: a new pool, keyed so the cache keeps it.
+
+        The key names this process, so that pools left by runs that were
+        killed before they could remove theirs are removed here."""
+        _remove_abandoned_pools(cache)
+        key = f'{_KEY_PREFIX}{_process_stamp(psutil.Process())}_' \
+              f'{_uuid.uuid4().hex}'
         return cls(cache, cache.create_pool(keys=[key]), key)
 
     @classmethod
@@ -67,3 +74,30 @@ class RunPool:
     def remove(self):
         """Drop the pool; data still referenced by live results stays."""
         self.cache.remove(self.key)
+
+
+_KEY_PREFIX = 'q2_parallel_run_'
+
+
+def _process_stamp(process):
+    """``<pid>_<start time>``: names one process, even once its PID is
+    reused."""
+    return f'{process.pid}_{int(process.create_time() * 100)}'
+
+
+def _owner_alive(key):
+    try:
+        pid, started = key[len(_KEY_PREFIX):].split('_')[:2]
+        return _process_stamp(psutil.Process(int(pid))) == f'{pid}_{started}'
+    except (ValueError, psutil.Error):
+        return False
+
+
+def _remove_abandoned_pools(cache):
+    abandoned = [key for key in cache.get_keys()
+                 if key.startswith(_KEY_PREFIX) and not _owner_alive(key)]
+    if abandoned:
+        with cache.lock:
+            for key in abandoned:
+                (cache.keys / key).unlink(missing_ok=True)
+            cache.garbage_collection()
