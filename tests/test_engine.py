@@ -1,6 +1,8 @@
 """The parallel engine through the Python API, on real Parsl executors."""
 import glob
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -13,6 +15,21 @@ from q2_parallel.config import ConfigError
 from q2_parallel.engine import ParallelError
 from tests.engine_support import (int_list, mixed_config, provenance_actions,
                                   resources, step_notes, thread_config)
+
+
+# A run whose process dies inside its block, printing its pool's name.
+KILLED_RUN = """
+import os
+from qiime2 import Artifact
+from qiime2.plugins import paralleltest
+from q2_parallel import ParallelConfig
+from tests.engine_support import thread_config
+ints = Artifact.import_data('IntList', [1, 2])
+with ParallelConfig(thread_config(), {}) as config:
+    paralleltest.methods.square.parallel(ints)._result()
+    print(config.session.run_pool.name, flush=True)
+    os._exit(9)
+"""
 
 
 class ThreadPoolRunTests(unittest.TestCase):
@@ -168,6 +185,17 @@ class ThreadPoolRunTests(unittest.TestCase):
         self.assertLessEqual(set(run_pools()), before)
         self.assertEqual(result.squared.view(list),
                          self.serial.squared.view(list))
+
+    def test_pool_of_a_killed_run_is_removed_by_the_next_run(self):
+        from qiime2.core.cache import get_cache
+        killed = subprocess.run([sys.executable, '-c', KILLED_RUN],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(killed.returncode, 9, killed.stderr)
+        left = killed.stdout.strip()
+        self.assertIn(left, get_cache().get_pools())
+        with ParallelConfig(thread_config(), {}):
+            pass
+        self.assertNotIn(left, get_cache().get_pools())
 
     def test_compatible_with_later_qiime2_import_path(self):
         from qiime2.sdk.parallel_config import (ParallelConfig as Later,
