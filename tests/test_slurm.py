@@ -1,0 +1,254 @@
+"""Pipelines whose steps run in the jobs of a real Slurm cluster.
+
+The cluster (tests/slurm_cluster.py) is this machine alone, on loopback;
+the config is examples/slurm-config.toml with this cluster's values filled
+in, so the example an admin starts from is the one that runs here.
+Every run ends with no job in the queue and no process of it left.
+"""
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+import tomlkit
+from parsl.executors.high_throughput.errors import ManagerLost
+from qiime2 import Artifact, Cache
+from qiime2.plugins import paralleltest
+
+from q2_parallel import ParallelConfig, get_config_from_file
+from tests.engine_support import int_list, provenance_actions, step_notes
+from tests.helpers import QIIME, REPO, isolated_env
+from tests.slurm_cluster import PARTITION, SlurmCluster, missing_programs
+
+pytestmark = [
+    pytest.mark.skipif(
+        bool(missing_programs()),
+        reason='Slurm is not installed (missing: '
+        f'{", ".join(missing_programs())}); scripts/install-slurm.sh '
+        'installs it'),
+    pytest.mark.skipif(os.geteuid() != 0,
+                       reason='the test cluster\'s slurmd must run as root'),
+]
+
+EXAMPLE = REPO / 'examples' / 'slurm-config.toml'
+SLURM_LABEL = 'slurm'
+WORKERS = 2
+# How long the queue and the processes may take to go once a run has ended,
+# and how long a run may take to fail once its job is cancelled.
+SETTLE_SECONDS = 15
+FAIL_SECONDS = 30
+# Set in the environment of each run: inherited by the HTEX interchange and,
+# through sbatch, by everything in the run's Slurm jobs.
+RUN_MARKER = 'Q2P_SLURM_TEST_RUN'
+
+
+@pytest.fixture(scope='session')
+def cluster():
+    with SlurmCluster() as started:
+        yield started
+
+
+@pytest.fixture
+def run_env(cluster, monkeypatch):
+    """This process's environment pointed at the cluster and marked, so
+    what the run starts can be found afterwards."""
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv('SLURM_CONF', str(cluster.conf))
+    monkeypatch.setenv(RUN_MARKER, marker)
+    return marker
+
+
+def write_config(tmp_path):
+    """The example config for this cluster: its partition, loopback, this
+    venv's programs on the workers' PATH, quick polling and `square` mapped
+    to the Slurm executor; Parsl's logs in ``tmp_path/runinfo``."""
+    doc = tomlkit.parse(EXAMPLE.read_text())
+    settings = doc['parsl']
+    settings['strategy_period'] = 0.5
+    settings['run_dir'] = str(tmp_path / 'runinfo')
+    htex, = [e for e in settings['executors'] if e['label'] == SLURM_LABEL]
+    htex['address'] = '127.0.0.1'
+    htex['max_workers_per_node'] = WORKERS
+    htex['heartbeat_period'] = 1
+    htex['heartbeat_threshold'] = 5
+    provider = htex['provider']
+    provider['partition'] = PARTITION
+    provider['walltime'] = '00:10:00'
+    bin_dir = Path(sys.executable).parent
+    provider['worker_init'] = f'export PATH={bin_dir}:$PATH'
+    settings['executor_mapping']['square'] = SLURM_LABEL
+    path = tmp_path / 'slurm.toml'
+    path.write_text(tomlkit.dumps(doc))
+    return path
+
+
+def wait_until(condition, timeout):
+    """True once ``condition()`` holds, False if ``timeout`` s pass first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def run_processes(marker):
+    """Processes started for the run marked ``marker`` (not this one)."""
+    found = []
+    for process in psutil.process_iter():
+        if process.pid == os.getpid():
+            continue
+        try:
+            if process.environ().get(RUN_MARKER) == marker:
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def assert_nothing_left(cluster, marker):
+    assert wait_until(lambda: not cluster.squeue(), SETTLE_SECONDS), \
+        f'jobs still queued: {cluster.squeue()}'
+    assert wait_until(lambda: not run_processes(marker)
+                      and not cluster.job_processes(), SETTLE_SECONDS), \
+        'processes left: ' + ', '.join(
+            ' '.join(p.cmdline()[:3]) for p in
+            run_processes(marker) + cluster.job_processes())
+
+
+def busy_workers(run_dir):
+    """Worker processes that have taken a step, from HTEX's worker logs."""
+    busy = 0
+    for log in glob.glob(f'{run_dir}/**/worker_*.log', recursive=True):
+        with open(log) as fh:
+            busy += 'Received executor task' in fh.read()
+    return busy
+
+
+def test_srun_runs_on_the_node(cluster):
+    result = cluster.run('srun', 'hostname')
+    assert result.stdout.strip() == socket.gethostname()
+
+
+def test_python_api_runs_mapped_steps_in_slurm_jobs(cluster, run_env,
+                                                    tmp_path):
+    """With the cache the README says to put on shared storage."""
+    ints = int_list(range(30))
+    record_dir = tmp_path / 'notes'
+    record_dir.mkdir()
+    serial = paralleltest.pipelines.square_all(ints, partitions=4,
+                                               record_dir=str(record_dir))
+    for note in record_dir.iterdir():  # the serial run's
+        note.unlink()
+
+    with Cache(str(tmp_path / 'shared-cache')):
+        with ParallelConfig(*get_config_from_file(write_config(tmp_path))):
+            result = paralleltest.pipelines.square_all.parallel(
+                ints, partitions=4, record_dir=str(record_dir))._result()
+
+    assert result.squared.view(list) == serial.squared.view(list)
+    assert provenance_actions(result.squared) == \
+        provenance_actions(serial.squared)
+    notes = step_notes(record_dir)
+    assert len(notes) == 4
+    assert all(note['slurm_job_id'] for note in notes), notes
+    assert all(note['pid'] != os.getpid() for note in notes)
+    assert_nothing_left(cluster, run_env)
+
+
+def cancel_jobs_once_steps_run(cluster, run_dir, ended):
+    """scancel the run's jobs as soon as every worker is in a step; False
+    if ``ended()`` first."""
+    started = wait_until(
+        lambda: busy_workers(run_dir) == WORKERS or ended(), timeout=60)
+    assert started, 'the steps never started'
+    if ended():
+        return False
+    cluster.run('scancel', *cluster.squeue())
+    return True
+
+
+def test_cancelled_job_fails_python_api_run_naming_the_step(
+        cluster, run_env, tmp_path):
+    """scancel while both workers are in a step: the steps are lost and
+    the run fails, saying which step; nothing is left."""
+    config = get_config_from_file(write_config(tmp_path))
+    with pytest.raises(ManagerLost) as caught:
+        with ParallelConfig(*config):
+            future = paralleltest.pipelines.square_all.parallel(
+                int_list(range(10)), partitions=WORKERS, delay=60,
+                record_dir=str(tmp_path))
+            assert cancel_jobs_once_steps_run(
+                cluster, tmp_path / 'runinfo', future.done)
+            future._result()
+
+    assert 'step paralleltest:square' in ' '.join(caught.value.__notes__)
+    assert step_notes(tmp_path) == []
+    assert_nothing_left(cluster, run_env)
+
+
+def qiime_square_all(tmp_path, marker, cluster, *options):
+    """Start `qiime paralleltest square-all --parallel-config` on 30
+    integers; the output goes to tmp_path/out/squared.qza."""
+    inputs = tmp_path / 'ints.qza'
+    int_list(range(30)).save(str(inputs))
+    (tmp_path / 'out').mkdir()
+    (tmp_path / 'notes').mkdir()
+    env = isolated_env(tmp_path / 'home', SLURM_CONF=cluster.conf,
+                       **{RUN_MARKER: marker})
+    return subprocess.Popen(
+        [str(QIIME), 'paralleltest', 'square-all', '--i-ints', str(inputs),
+         '--p-record-dir', str(tmp_path / 'notes'),
+         '--o-squared', str(tmp_path / 'out' / 'squared.qza'),
+         '--parallel-config', str(write_config(tmp_path)), *options],
+        env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+
+
+def test_qiime_parallel_config_runs_mapped_steps_in_slurm_jobs(cluster,
+                                                               tmp_path):
+    marker = uuid.uuid4().hex
+    run = qiime_square_all(tmp_path, marker, cluster, '--p-partitions', '4')
+    out, err = run.communicate(timeout=120)
+
+    assert run.returncode == 0, err
+    assert 'Saved IntList to' in out
+    squared = Artifact.load(str(tmp_path / 'out' / 'squared.qza'))
+    assert squared.view(list) == sorted(n * n for n in range(30))
+    notes = step_notes(tmp_path / 'notes')
+    assert len(notes) == 4
+    assert all(note['slurm_job_id'] for note in notes), notes
+    assert_nothing_left(cluster, marker)
+
+
+@pytest.mark.xfail(
+    strict=True, raises=subprocess.TimeoutExpired,
+    reason='q2_parallel/cli/run.py _full_disk() loops forever on the '
+    'cyclic exception chain ManagerLost <-> DependencyError')
+def test_cancelled_job_fails_qiime_run_naming_the_step(cluster, tmp_path):
+    """The same through `qiime`: an error naming the step, no output."""
+    marker = uuid.uuid4().hex
+    run = qiime_square_all(tmp_path, marker, cluster,
+                           '--p-partitions', str(WORKERS), '--p-delay', '60')
+    try:
+        assert cancel_jobs_once_steps_run(
+            cluster, tmp_path / 'runinfo', lambda: run.poll() is not None), \
+            run.communicate()
+        out, err = run.communicate(timeout=FAIL_SECONDS)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+
+    assert run.returncode == 1, (out, err)
+    assert 'The step paralleltest:square of this pipeline failed' in err, err
+    assert os.listdir(tmp_path / 'out') == []
+    assert step_notes(tmp_path / 'notes') == []
+    assert_nothing_left(cluster, marker)
