@@ -166,9 +166,11 @@ def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
 def _full_disk(error):
     """Whether `error`, or an error that led to it, says that a disk (or
     the user's quota on it) is full."""
-    while error is not None:
+    seen = set()
+    while error is not None and id(error) not in seen:  # chains can loop
         if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
             return True
+        seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
 
