@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -25,7 +24,8 @@ from qiime2.plugins import paralleltest
 from q2_parallel import ParallelConfig, get_config_from_file
 from tests.engine_support import int_list, provenance_actions, step_notes
 from tests.helpers import QIIME, REPO, isolated_env
-from tests.slurm_cluster import PARTITION, SlurmCluster, missing_programs
+from tests.slurm_cluster import (PARTITION, SlurmCluster, missing_programs,
+                                 wait_until)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -87,16 +87,6 @@ def write_config(tmp_path):
     path = tmp_path / 'slurm.toml'
     path.write_text(tomlkit.dumps(doc))
     return path
-
-
-def wait_until(condition, timeout):
-    """True once ``condition()`` holds, False if ``timeout`` s pass first."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def run_processes(marker):
@@ -228,10 +218,6 @@ def test_qiime_parallel_config_runs_mapped_steps_in_slurm_jobs(cluster,
     assert_nothing_left(cluster, marker)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=subprocess.TimeoutExpired,
-    reason='q2_parallel/cli/run.py _full_disk() loops forever on the '
-    'cyclic exception chain ManagerLost <-> DependencyError')
 def test_cancelled_job_fails_qiime_run_naming_the_step(cluster, tmp_path):
     """The same through `qiime`: an error naming the step, no output."""
     marker = uuid.uuid4().hex
