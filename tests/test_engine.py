@@ -5,7 +5,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
+
+import psutil
 
 from qiime2 import Artifact
 from qiime2.plugins import paralleltest
@@ -248,3 +251,29 @@ class WorkerProcessTests(unittest.TestCase):
                     self.ints, how='once', record_dir=record_dir)._result()
         self.assertEqual(result.survived.view(list),
                          [n * n for n in range(30)])
+
+    def test_killed_worker_pool_fails_waiting_steps_instead_of_hanging(self):
+        with self.assertRaises(Exception) as caught:
+            with ParallelConfig(mixed_config(workers=1),
+                                {'square': 'htex'}) as config:
+                future = paralleltest.pipelines.square_all.parallel(
+                    self.ints, partitions=3, delay=3)
+                pool = wait_for_worker_pool(config.run_dir)
+                for process in [pool, *pool.children(recursive=True)]:
+                    process.kill()
+                future._result()
+        self.assertIn('Executor htex failed', str(caught.exception))
+        self.assertIn('EXIT CODE: 137', str(caught.exception))
+        self.assertEqual(caught.exception.parallel_step, 'paralleltest:square')
+
+
+def wait_for_worker_pool(run_dir, seconds=60):
+    """The HTEX worker pool process of the run logging to ``run_dir``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for process in psutil.process_iter(['cmdline']):
+            cmdline = ' '.join(process.info['cmdline'] or [])
+            if 'process_worker_pool' in cmdline and run_dir in cmdline:
+                return process
+        time.sleep(0.2)
+    raise AssertionError('no HTEX worker pool started')

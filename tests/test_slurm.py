@@ -238,3 +238,24 @@ def test_cancelled_job_fails_qiime_run_naming_the_step(cluster, tmp_path):
     assert os.listdir(tmp_path / 'out') == []
     assert step_notes(tmp_path / 'notes') == []
     assert_nothing_left(cluster, marker)
+
+
+def test_steps_queued_behind_a_cancelled_job_fail_instead_of_hanging(
+        cluster, run_env, tmp_path):
+    """More steps than workers: after scancel, the steps that were waiting
+    for a worker fail too (Parsl counts a cancelled job as completed and,
+    with strategy "none", starts no other), once Parsl's Slurm provider
+    next looks at the queue (every 60 s)."""
+    config = get_config_from_file(write_config(tmp_path))
+    with pytest.raises(Exception) as caught:
+        with ParallelConfig(*config):
+            future = paralleltest.pipelines.square_all.parallel(
+                int_list(range(10)), partitions=2 * WORKERS, delay=60,
+                record_dir=str(tmp_path))
+            assert cancel_jobs_once_steps_run(
+                cluster, tmp_path / 'runinfo', future.done)
+            future._result()
+
+    assert caught.value.parallel_step == 'paralleltest:square'
+    assert step_notes(tmp_path) == []
+    assert_nothing_left(cluster, run_env)

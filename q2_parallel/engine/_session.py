@@ -1,13 +1,8 @@
 """A started parallel run environment: Parsl's DataFlowKernel, the
 action-to-executor mapping and the run's pool of artifacts."""
 import concurrent.futures
-import contextlib
 import functools
-import logging
-import os
 import shutil
-import signal
-import sys
 import threading
 from collections import namedtuple
 
@@ -16,6 +11,9 @@ from qiime2.sdk import Pipeline
 from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
 from ._cache import RunPool, entered
+from ._executors import (PythonOnPath, explain_lost_worker,
+                         give_up_when_blocks_end, helpers_ignore_ctrl_c,
+                         log_handlers, start_first_blocks)
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -39,13 +37,12 @@ class Session:
         self._steps = []
         self._apps = {}
         self._lock = threading.Lock()
-        self._path = _PythonOnPath()
-        with _helpers_ignore_ctrl_c():
+        self._path = PythonOnPath()
+        with helpers_ignore_ctrl_c():
             self.dfk = DataFlowKernel(config)
             try:
-                # Start the executors' first blocks now rather than at the
-                # first tick of Parsl's strategy timer, 5 s from now.
-                self.dfk.job_status_poller.poll()
+                give_up_when_blocks_end(self.dfk)
+                start_first_blocks(self.dfk)
             except BaseException:
                 self._stop_starting()
                 raise
@@ -152,7 +149,7 @@ class Session:
     def close(self, failed):
         """Stop executors and workers, drop the run's pool; keep Parsl's
         logs only when the run failed."""
-        log_files = _log_handlers(self.dfk.run_dir)
+        log_files = log_handlers(self.dfk.run_dir)
         try:
             if failed:
                 self._cancel_queued()
@@ -179,13 +176,6 @@ class Session:
                                                       block=False)
 
 
-def _log_handlers(run_dir):
-    """The handlers writing Parsl's log of this run: Parsl removes them at
-    cleanup but leaves their files open."""
-    return [handler for handler in logging.getLogger('parsl').handlers
-            if getattr(handler, 'baseFilename', '').startswith(run_dir)]
-
-
 def _name_failure(future, step_name):
     from parsl.dataflow.errors import PropagatedException
 
@@ -194,45 +184,4 @@ def _name_failure(future, step_name):
     error = future.exception()
     if error is not None and not isinstance(error, PropagatedException):
         mark_failed_step(error, step_name)
-
-
-@contextlib.contextmanager
-def _helpers_ignore_ctrl_c():
-    """Ignore SIGINT while the executors start their helper processes, so
-    those inherit it.  Ctrl-C on a terminal reaches the whole process group,
-    and an HTEX interchange killed by it leaves Parsl's shutdown waiting
-    forever; this way only the main process gets it, and stops the helpers
-    in order.  Signal handlers can only be set from the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-class _PythonOnPath:
-    """Put this Python's ``bin/`` on PATH while a run lasts.
-
-    Parsl's HighThroughputExecutor starts ``interchange.py`` and
-    ``process_worker_pool.py`` by name; in a venv used without activating it
-    (a Jupyter kernel, ``.venv/bin/python`` run by path) they are not found.
-    """
-
-    def __init__(self):
-        self.bin_dir = os.path.dirname(sys.executable)
-        self.original = os.environ.get('PATH')
-        parts = (self.original or '').split(os.pathsep)
-        self.added = self.bin_dir not in parts
-        if self.added:
-            os.environ['PATH'] = os.pathsep.join([self.bin_dir, *parts])
-
-    def restore(self):
-        if self.added:
-            if self.original is None:
-                os.environ.pop('PATH', None)
-            else:
-                os.environ['PATH'] = self.original
-            self.added = False
+        explain_lost_worker(error)
