@@ -67,8 +67,7 @@ def reader(tmp_path_factory):
 
 def test_readme_has_tested_examples():
     assert BLOCKS, (f'{README} has no code block marked {MARK}: put the'
-                    ' marker on the line before each copy-paste example'
-                    ' (see docs/readme-sections/usage.md).')
+                    ' marker on the line before each copy-paste example.')
 
 
 @pytest.mark.parametrize('block', BLOCKS,
