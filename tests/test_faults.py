@@ -133,7 +133,8 @@ class QiimeRun:
         self._err = open(self.folder / 'stderr.txt', 'w+')
         self.process = subprocess.Popen(
             [str(QIIME), *map(str, args)], env=self.env, cwd=folder,
-            stdout=self._out, stderr=self._err, text=True)
+            stdout=self._out, stderr=self._err, text=True,
+            start_new_session=True)  # its own process group, for killpg
         self.started = set()
         self._ended = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -165,16 +166,20 @@ class QiimeRun:
 
     def left_behind(self):
         """The run's processes still alive a grace time after `qiime`
-        ended; killed, so that a failing test leaks nothing."""
+        ended (zombies are ended); killed, so that a failing test leaks
+        nothing."""
         candidates = self.started | set(_processes_with(self.marker))
         _, alive = psutil.wait_procs(list(candidates), timeout=10)
+        left = []
         for process in alive:
             try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                left.append((process.pid, ' '.join(process.cmdline()[:2])))
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
-        return [(p.pid, ' '.join(p.cmdline()[:2])) for p in alive
-                if p.is_running()]
+        return left
 
 
 def _processes_with(marker):
@@ -241,13 +246,21 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
     assert run.left_behind() == []
 
 
-# SIGTERM to `qiime` (what `kill`, a batch system or a service manager
-# sends) in the middle of a step.
+# SIGTERM (what `kill`, a batch system or a service manager sends) in the
+# middle of a step, to `qiime` alone or to its process group.
+GROUP_SIGTERM_BUG = pytest.mark.xfail(strict=True, reason=(
+    'the group signal also ends the HTEX interchange; Parsl then waits for '
+    'it forever while scaling in, until the CLI grace time ends qiime and '
+    'the workers are left running (engine: cancel the blocks through the '
+    'provider on a failed close)'))
 
-@pytest.mark.parametrize('htex_action', [None, 'square'],
-                         ids=['threads', 'htex'])
+
+@pytest.mark.parametrize('htex_action, to_group', [
+    (None, False), ('square', False),
+    pytest.param('square', True, marks=GROUP_SIGTERM_BUG)],
+    ids=['threads', 'htex', 'htex-process-group'])
 def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
-                                                  htex_action):
+                                                  htex_action, to_group):
     trace = tmp_path / 'trace'
     (tmp_path / 'out').mkdir()
     run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
@@ -257,7 +270,10 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
                     config_file(tmp_path, htex_action)],
                    home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
     wait_for_step(trace, 'square', run.process)
-    run.process.send_signal(signal.SIGTERM)
+    if to_group:
+        os.killpg(run.process.pid, signal.SIGTERM)
+    else:
+        run.process.send_signal(signal.SIGTERM)
     status, stdout, stderr = run.finish(timeout=30)
     assert status == 143, stderr
     assert ('Terminated: stopping every parallel step; no output is '
