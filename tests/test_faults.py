@@ -302,7 +302,8 @@ def test_full_disk_for_intermediate_results_is_named(
     status, _, stderr = run.finish()
     assert status == 1, stderr
     stderr = words(stderr)
-    assert 'OSError: [Errno 28] No space left on device' in stderr
+    assert '[Errno 28] No space left on device' in stderr
+    assert len(stderr) < 2000  # not every file that could not be copied
     assert (f"The disk holding QIIME 2's cache, {tmpdir}/qiime2/"
             in stderr), stderr
     assert 'set TMPDIR to a folder on a disk with more room' in stderr

@@ -153,26 +153,33 @@ def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
     except Exception as error:
         if not action.returned:
             raise
-        if _full_disk(error):
+        disk_full = _full_disk(error)
+        if disk_full:
             folders = sorted({os.path.dirname(os.path.abspath(path))
                               for path in _output_paths(kwargs)})
             error = ParallelRunError(
-                f'{error}\nThe disk holding {", ".join(folders)} is full: '
-                'free space there, or save the outputs on another disk.')
+                f'{disk_full}\nThe disk holding {", ".join(folders)} is '
+                'full: free space there, or save the outputs on another '
+                'disk.')
         q2cli.util.exit_with_error(error, header=SAVE_ERROR_HEADER,
                                    traceback='stderr' if verbose else None)
 
 
 def _full_disk(error):
-    """Whether `error`, or an error that led to it, says that a disk (or
-    the user's quota on it) is full."""
+    """What says that a disk (or the user's quota on it) is full in
+    `error`, or an error that led to it; None if nothing does.  A failed
+    copy of a folder (`shutil.Error`) lists its failures as text only."""
     seen = set()
     while error is not None and id(error) not in seen:  # chains can loop
         if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
-            return True
+            return str(error)
+        if isinstance(error, shutil.Error) and error.args:
+            for *_, why in error.args[0]:
+                if any(os.strerror(n) in str(why) for n in DISK_FULL_ERRNOS):
+                    return str(why)
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return False
+    return None
 
 
 def _enter_parallel_config(stack, config_path, verbose):
@@ -248,7 +255,7 @@ class _ParallelAction:
         disk_full = _full_disk(error)
         if step is None and not disk_full:
             return None
-        lines = [f'{type(error).__name__}: {error}']
+        lines = [disk_full or f'{type(error).__name__}: {error}']
         if step is not None:
             lines.insert(0, f'The step {step} of this pipeline failed, so no '
                             'output was written.')
