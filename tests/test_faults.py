@@ -241,6 +241,7 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
     assert ('The step paralleltest:kill_worker of this pipeline failed, so '
             'no output was written.') in stderr
     assert 'WorkerLost: Task failure due to loss of worker' in stderr
+    assert '`retries = N` in the [parsl] table reruns such steps' in stderr
     assert not list(tmp_path.glob('survived*'))
     assert len(run.started) > 2  # the interchange and the worker pool
     assert run.left_behind() == []

@@ -248,14 +248,19 @@ class _ParallelAction:
         return results
 
     def _explained(self, error):
-        """`error` with the step that raised it, where a full disk is (the
-        steps write their results to QIIME 2's cache, under $TMPDIR) and
-        where Parsl's logs are; None if there is nothing to add."""
+        """`error` with the step that raised it, the engine's notes on it,
+        where a full disk is (the steps write their results to QIIME 2's
+        cache, under $TMPDIR) and where Parsl's logs are; None if there is
+        nothing to add."""
         step = getattr(error, 'parallel_step', None)
         disk_full = _full_disk(error)
         if step is None and not disk_full:
             return None
         lines = [disk_full or f'{type(error).__name__}: {error}']
+        # The engine's notes: what the failure means and what helps (the
+        # step line below already says which step failed).
+        lines += [note for note in getattr(error, '__notes__', [])
+                  if step is None or step not in note]
         if step is not None:
             lines.insert(0, f'The step {step} of this pipeline failed, so no '
                             'output was written.')
