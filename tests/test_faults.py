@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -256,12 +257,29 @@ GROUP_SIGTERM_BUG = pytest.mark.xfail(strict=True, reason=(
     'provider on a failed close)'))
 
 
-@pytest.mark.parametrize('htex_action, to_group', [
-    (None, False), ('square', False),
-    pytest.param('square', True, marks=GROUP_SIGTERM_BUG)],
-    ids=['threads', 'htex', 'htex-process-group'])
+def wait_for_interchange(run, timeout=60):
+    """Wait until HTEX's interchange starts: the executors are starting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in list(run.started):
+            try:
+                if 'interchange' in ' '.join(process.cmdline()):
+                    return
+            except psutil.Error:
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f'no interchange started within {timeout} s')
+
+
+@pytest.mark.parametrize('htex_action, when, to_group', [
+    (None, 'mid-step', False),
+    ('square', 'mid-step', False),
+    ('square', 'while-starting', False),
+    pytest.param('square', 'mid-step', True, marks=GROUP_SIGTERM_BUG)],
+    ids=['threads', 'htex', 'htex-while-starting', 'htex-process-group'])
 def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
-                                                  htex_action, to_group):
+                                                  htex_action, when,
+                                                  to_group):
     trace = tmp_path / 'trace'
     (tmp_path / 'out').mkdir()
     run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
@@ -270,7 +288,10 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
                     tmp_path / 'out' / 'square', '--parallel-config',
                     config_file(tmp_path, htex_action)],
                    home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
-    wait_for_step(trace, 'square', run.process)
+    if when == 'mid-step':
+        wait_for_step(trace, 'square', run.process)
+    else:
+        wait_for_interchange(run)
     if to_group:
         os.killpg(run.process.pid, signal.SIGTERM)
     else:
@@ -282,8 +303,8 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
     assert 'Traceback' not in stderr and stdout == ''
     assert list((tmp_path / 'out').iterdir()) == []
     assert list(tmp_path.glob('qiime2-q2cli-err-*')) == []
-    if htex_action:
-        assert len(run.started) > 2
+    if htex_action:  # qiime, the interchange and, mid-step, the workers
+        assert len(run.started) > (2 if when == 'mid-step' else 1)
     assert run.left_behind() == []
 
 
