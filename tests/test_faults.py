@@ -250,13 +250,6 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
 
 # SIGTERM (what `kill`, a batch system or a service manager sends) in the
 # middle of a step, to `qiime` alone or to its process group.
-GROUP_SIGTERM_BUG = pytest.mark.xfail(strict=True, reason=(
-    'the group signal also ends the HTEX interchange; Parsl then waits for '
-    'it forever while scaling in, until the CLI grace time ends qiime and '
-    'the workers are left running (engine: cancel the blocks through the '
-    'provider on a failed close)'))
-
-
 def wait_for_interchange(run, timeout=60):
     """Wait until HTEX's interchange starts: the executors are starting."""
     deadline = time.monotonic() + timeout
@@ -275,7 +268,7 @@ def wait_for_interchange(run, timeout=60):
     (None, 'mid-step', False),
     ('square', 'mid-step', False),
     ('square', 'while-starting', False),
-    pytest.param('square', 'mid-step', True, marks=GROUP_SIGTERM_BUG)],
+    ('square', 'mid-step', True)],
     ids=['threads', 'htex', 'htex-while-starting', 'htex-process-group'])
 def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
                                                   htex_action, when,
@@ -373,9 +366,6 @@ def test_two_runs_at_once_with_the_same_config_both_complete(
     assert all(run.left_behind() == [] for run in runs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'HTEX workers end by SIGTERM, without their exit hooks: their QIIME 2 '
-    'process pools and data stay in $TMPDIR/qiime2/$USER (45 days)'))
 def test_htex_run_leaves_no_intermediate_results_under_tmpdir(
         home, small_ints, tmp_path):
     tmpdir = tmp_path / 'tmp'

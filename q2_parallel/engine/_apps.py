@@ -39,6 +39,9 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
             'or script?). Map it to a ThreadPoolExecutor, or install the '
             'plugin where the workers run.') from None
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
-    with entered(run_pool.cache):
-        results = action._bind(Context)(*args, **kwargs)
-        return StepOutput([run_pool.keep(r) for r in results])
+    try:
+        with entered(run_pool.cache):
+            results = action._bind(Context)(*args, **kwargs)
+            return StepOutput([run_pool.keep(r) for r in results])
+    finally:
+        run_pool.release_process_pool()

@@ -8,6 +8,8 @@ for the run and removed when it ends, keeps that data alive while it is in
 flight between processes.
 """
 import contextlib
+import os
+import shutil
 import uuid as _uuid
 
 import psutil
@@ -46,6 +48,7 @@ class RunPool:
         The key names this process, so that pools left by runs that were
         killed before they could remove theirs are removed here."""
         _remove_abandoned_pools(cache)
+        remove_dead_process_pools(cache)
         key = f'{_KEY_PREFIX}{_process_stamp(psutil.Process())}_' \
               f'{_uuid.uuid4().hex}'
         return cls(cache, cache.create_pool(keys=[key]), key)
@@ -70,6 +73,17 @@ class RunPool:
         """A result backed by ``uuid``'s data in the cache."""
         return Result._from_archiver(
             Archiver.load_raw(self.cache.data / uuid, self.cache))
+
+    def release_process_pool(self):
+        """In a worker process, after a step: drop every reference this
+        process holds in the cache.  Workers end by a signal, so their exit
+        hook never would, and the run's pool holds what the run needs."""
+        with self.cache.lock:
+            for entry in os.scandir(self.cache.process_pool.path):
+                if entry.is_dir(follow_symlinks=False):  # an extraction
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
 
     def remove(self):
         """Drop the pool; data still referenced by live results stays."""
@@ -101,3 +115,26 @@ def _remove_abandoned_pools(cache):
             for key in abandoned:
                 (cache.keys / key).unlink(missing_ok=True)
             cache.garbage_collection()
+
+
+def remove_dead_process_pools(cache):
+    """Remove the process pools of processes that have ended, with the data
+    only they held.  Worker processes are stopped by a signal, so their own
+    exit hook never removes theirs, and QIIME 2 keeps such pools for 45
+    days."""
+    with cache.lock:
+        dead = [name for name in cache.get_processes()
+                if not _pool_owner_alive(name)]
+        for name in dead:
+            shutil.rmtree(cache.processes / name, ignore_errors=True)
+        if dead:
+            cache.garbage_collection()
+
+
+def _pool_owner_alive(pool_name):
+    """A process pool is named ``<pid>-<start time>@<user>``."""
+    try:
+        pid, started = pool_name.split('@')[0].split('-', 1)
+        return psutil.Process(int(pid)).create_time() == float(started)
+    except (ValueError, psutil.Error):
+        return False

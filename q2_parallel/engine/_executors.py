@@ -8,6 +8,37 @@ import sys
 import threading
 
 
+def new_dataflow_kernel(config, attempts=3):
+    """Start Parsl for ``config``.  Parsl numbers run folders by listing
+    them, then creating the next; two runs starting at once can pick the
+    same number, and the loser fails before anything started: try again."""
+    from parsl.dataflow.dflow import DataFlowKernel
+
+    for attempt in range(attempts):
+        try:
+            return DataFlowKernel(config)
+        except FileExistsError:
+            if attempt == attempts - 1:
+                raise
+
+
+def stop_blocks_now(dfk):
+    """After a failure, end the executors' blocks through their providers
+    and mark the executors failed, so that Parsl's cleanup does not ask the
+    interchange to scale in: an interchange killed along with the run
+    (SIGTERM to the process group) would leave that request waiting
+    forever, and the workers running."""
+    for executor in dfk.executors.values():
+        provider = getattr(executor, 'provider', None)
+        if provider is None or executor.bad_state_is_set:
+            continue
+        job_ids = list(executor.blocks_to_job_id.values())
+        if job_ids:
+            provider.cancel(job_ids)
+        executor.set_bad_state_and_fail_all(
+            RuntimeError('the parallel run stopped'))
+
+
 def start_first_blocks(dfk):
     """Start the executors' first blocks now, not at the first tick of
     Parsl's strategy timer 5 s from now (HTEX's first step: 6 s -> 1.4 s).

@@ -10,10 +10,11 @@ from qiime2.sdk import Pipeline
 
 from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
-from ._cache import RunPool, entered
+from ._cache import RunPool, entered, remove_dead_process_pools
 from ._executors import (PythonOnPath, explain_lost_worker,
                          give_up_when_blocks_end, helpers_ignore_ctrl_c,
-                         log_handlers, start_first_blocks)
+                         log_handlers, new_dataflow_kernel,
+                         start_first_blocks, stop_blocks_now)
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -25,7 +26,6 @@ class Session:
 
     def __init__(self, config, mapping, cache):
         from parsl.app.python import PythonApp
-        from parsl.dataflow.dflow import DataFlowKernel
         from parsl.executors import ThreadPoolExecutor
 
         from q2_parallel.config import executor_label
@@ -39,7 +39,7 @@ class Session:
         self._lock = threading.Lock()
         self._path = PythonOnPath()
         with helpers_ignore_ctrl_c():
-            self.dfk = DataFlowKernel(config)
+            self.dfk = new_dataflow_kernel(config)
             try:
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
@@ -153,6 +153,7 @@ class Session:
         try:
             if failed:
                 self._cancel_queued()
+                stop_blocks_now(self.dfk)
             self.dfk.cleanup()
         finally:
             for handler in log_files:
@@ -160,6 +161,7 @@ class Session:
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()
+                remove_dead_process_pools(self.cache)
             if not failed:
                 shutil.rmtree(self.dfk.run_dir, ignore_errors=True)
 
