@@ -21,7 +21,7 @@ def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
             def factory():
                 return Context(parent=parent_ctx)
         results = action._bind(factory)(*args, **kwargs)
-    return StepOutput.of(results, run_pool)
+    return StepOutput.of(results)
 
 
 def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,

@@ -88,8 +88,10 @@ class StepOutput:
         self.local = local
 
     @classmethod
-    def of(cls, results, run_pool):
-        return cls([run_pool.keep(r) for r in results], local=results)
+    def of(cls, results):
+        """Results of this process: their data is in the cache already, and
+        these objects keep it there while the run holds them."""
+        return cls([str(r.uuid) for r in results], local=results)
 
     def results(self, load):
         if self.local is None:

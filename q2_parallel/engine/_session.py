@@ -119,7 +119,7 @@ class Session:
                     results = action._bind(
                         lambda: ParallelContext(self, parent=parent_ctx)
                     )(*call_args, **call_kwargs)
-                    output = StepOutput.of(results, self.run_pool)
+                    output = StepOutput.of(results)
             except BaseException as error:
                 future.set_exception(error)
             else:
