@@ -28,9 +28,10 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
                   *dep_outputs):
     """Run an action in a worker process: find the action and the run's
     cache by name, load inputs by UUID, leave outputs in the run's pool."""
+    plugins = PluginManager()  # loading plugins installs q2-parallel's hooks
     run_pool = RunPool.open(cache_path, pool_name)
     try:
-        action = PluginManager().get_plugin(id=plugin_id).actions[action_id]
+        action = plugins.get_plugin(id=plugin_id).actions[action_id]
     except KeyError:
         raise ParallelError(
             f'The step {plugin_id}:{action_id} cannot run in a worker '

