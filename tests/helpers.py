@@ -30,3 +30,26 @@ def run_qiime(*args, home=None, env=None, timeout=300, **kwargs):
         env = env if env is not None else isolated_env(home or fresh_home)
         return subprocess.run([str(QIIME), *args], env=env, text=True,
                               capture_output=True, timeout=timeout, **kwargs)
+
+
+def parallel_config_toml(*, threads=True, htex=None, mapping=None,
+                         heartbeat_period=None):
+    """A parallel config file's text for the tests: a 2-thread pool labelled
+    `default`, a 2-worker local HTEX labelled `htex` if given, and the
+    mapping of actions to labels."""
+    tables = ['[parsl]\nstrategy = "None"\n']
+    if threads:
+        tables.append('[[parsl.executors]]\nclass = "ThreadPoolExecutor"\n'
+                      'label = "default"\nmax_threads = 2\n')
+    if htex:
+        heartbeat = (f'heartbeat_period = {heartbeat_period}\n'
+                     if heartbeat_period else '')
+        tables.append('[[parsl.executors]]\n'
+                      'class = "HighThroughputExecutor"\n'
+                      f'label = "{htex}"\nmax_workers_per_node = 2\n'
+                      f'address = "127.0.0.1"\n{heartbeat}\n'
+                      '[parsl.executors.provider]\nclass = "LocalProvider"\n')
+    if mapping:
+        tables.append('[parsl.executor_mapping]\n' + ''.join(
+            f'{action} = "{label}"\n' for action, label in mapping.items()))
+    return '\n'.join(tables)

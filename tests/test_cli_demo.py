@@ -5,22 +5,10 @@ import zipfile
 
 import pytest
 
-from tests.helpers import isolated_env, run_qiime
+from tests.helpers import isolated_env, parallel_config_toml, run_qiime
 from tests.test_cli_run import CONFIGS
 
-MIXED = CONFIGS['threads'] + '''
-[[parsl.executors]]
-class = "HighThroughputExecutor"
-label = "htex"
-max_workers_per_node = 2
-address = "127.0.0.1"
-
-[parsl.executors.provider]
-class = "LocalProvider"
-
-[parsl.executor_mapping]
-step_gc_content = "htex"
-'''
+MIXED = parallel_config_toml(htex='htex', mapping={'step_gc_content': 'htex'})
 
 
 def data_files(artifact):

@@ -14,34 +14,15 @@ import zipfile
 import psutil
 import pytest
 
-from tests.helpers import QIIME, run_qiime
+from tests.helpers import QIIME, parallel_config_toml, run_qiime
 from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
                                        words)
 
-THREADS = '''\
-[parsl]
-strategy = "None"
-
-[[parsl.executors]]
-class = "ThreadPoolExecutor"
-label = "default"
-max_threads = 2
-'''
-HTEX = '''\
-[[parsl.executors]]
-class = "HighThroughputExecutor"
-label = "{label}"
-max_workers_per_node = 2
-address = "127.0.0.1"
-
-[parsl.executors.provider]
-class = "LocalProvider"
-'''
+THREADS = parallel_config_toml()
 CONFIGS = {
     'threads': THREADS,
-    'htex': '[parsl]\nstrategy = "None"\n\n' + HTEX.format(label='default'),
-    'mixed': (THREADS + '\n' + HTEX.format(label='htex')
-              + '\n[parsl.executor_mapping]\nsquare = "htex"\n'),
+    'htex': parallel_config_toml(threads=False, htex='default'),
+    'mixed': parallel_config_toml(htex='htex', mapping={'square': 'htex'}),
 }
 BAD_CONFIGS = {
     'toml syntax': '[parsl\nstrategy = "None"\n',

@@ -23,34 +23,11 @@ from qiime2.plugins import paralleltest
 
 from q2_parallel import ParallelConfig
 from tests.engine_support import int_list, mixed_config, resources
-from tests.helpers import QIIME, run_qiime
+from tests.helpers import QIIME, parallel_config_toml, run_qiime
 from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
                                        words)
 from tests.test_cli_run import wait_for_step
 
-THREADS = '''\
-[parsl]
-strategy = "None"
-
-[[parsl.executors]]
-class = "ThreadPoolExecutor"
-label = "default"
-max_threads = 2
-'''
-HTEX = THREADS + '''
-[[parsl.executors]]
-class = "HighThroughputExecutor"
-label = "htex"
-max_workers_per_node = 2
-address = "127.0.0.1"
-heartbeat_period = 1
-
-[parsl.executors.provider]
-class = "LocalProvider"
-
-[parsl.executor_mapping]
-{action} = "htex"
-'''
 # How long a run may take before the test calls it stuck.
 RUN_TIMEOUT = 120
 # Enough integers that their squares do not fit in the small disks below.
@@ -60,8 +37,9 @@ BIG = 100_000
 def config_file(folder, htex_action=None):
     """A config file: a thread pool, and HTEX for `htex_action` if given."""
     path = Path(folder) / 'parallel.toml'
-    path.write_text(THREADS if htex_action is None
-                    else HTEX.format(action=htex_action))
+    path.write_text(parallel_config_toml() if htex_action is None
+                    else parallel_config_toml(htex='htex', heartbeat_period=1,
+                                              mapping={htex_action: 'htex'}))
     return path
 
 

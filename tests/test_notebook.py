@@ -16,7 +16,7 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
-from tests.helpers import REPO, VENV_BIN, isolated_env
+from tests.helpers import REPO, VENV_BIN, isolated_env, parallel_config_toml
 
 NOTEBOOK = REPO / 'examples' / 'parallel-pipelines.ipynb'
 KERNEL_NAME = 'q2-parallel-venv'
@@ -142,27 +142,8 @@ def test_no_process_of_the_run_left_after_the_kernel_shut_down(executed):
 
 # Things that break in notebooks and must not --------------------------------
 
-WORKERS_TOML = '''\
-[parsl]
-strategy = "None"
-
-[[parsl.executors]]
-class = "ThreadPoolExecutor"
-label = "default"
-max_threads = 2
-
-[[parsl.executors]]
-class = "HighThroughputExecutor"
-label = "htex"
-max_workers_per_node = 2
-address = "127.0.0.1"
-
-[parsl.executors.provider]
-class = "LocalProvider"
-
-[parsl.executor_mapping]
-step_count_kmers = "htex"
-'''
+WORKERS_TOML = parallel_config_toml(htex='htex',
+                                    mapping={'step_count_kmers': 'htex'})
 
 SETUP = '''
 import time
