@@ -243,6 +243,14 @@ class WorkerProcessTests(unittest.TestCase):
         self.assertEqual(caught.exception.parallel_step,
                          'paralleltest:kill_worker')
 
+    def test_executors_no_step_can_reach_are_not_started(self):
+        with ParallelConfig(mixed_config(), {}) as config:
+            result = paralleltest.methods.square.parallel(self.ints).result()
+            self.assertEqual(resources()['children'], 0)  # no interchange
+            self.assertEqual(config.progress().done, 1)
+        self.assertEqual(result.squared.view(list),
+                         [n * n for n in range(30)])
+
     def test_killed_worker_is_retried_when_config_allows(self):
         with tempfile.TemporaryDirectory() as record_dir:
             with ParallelConfig(mixed_config(retries=2),

@@ -57,15 +57,14 @@ class ParallelConfig:
             config, found_mapping, self.source = load_config()
             if mapping is None:
                 mapping = found_mapping
-        else:
-            config = _fresh_copy(config)
-            if config.run_dir == _PARSL_DEFAULT_RUN_DIR:
-                config.run_dir = default_run_dir()
-            if config.strategy is None:  # the spec's spelling, deprecated
-                config.strategy = 'none'
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
                       source='the action_executor_mapping of ParallelConfig')
+        config = _fresh_copy(config, _reachable_executors(config, mapping))
+        if config.run_dir == _PARSL_DEFAULT_RUN_DIR:
+            config.run_dir = default_run_dir()
+        if config.strategy is None:  # the spec's spelling, deprecated
+            config.strategy = 'none'
         self.session = Session(config, mapping, get_cache())
         _active.config = self
         with _registry_lock:
@@ -107,13 +106,25 @@ def current():
         'the steps run.')
 
 
-def _fresh_copy(config):
-    """Parsl executors run once: rebuild a Config from the arguments it was
-    made with, so the same object can serve several ``with`` blocks, one
-    after another.  Parsl's objects keep their constructor arguments as
-    attributes of the same names (their ``repr`` relies on it)."""
+def _reachable_executors(config, mapping):
+    """The executors a step can run on: ``default`` and those the mapping
+    names.  Starting the others (the default config's HTEX when nothing is
+    mapped to it) would only cost time and processes."""
+    labels = {'default'}
+    for target in mapping.values():
+        labels.update(target.values() if isinstance(target, dict)
+                      else [target])
+    return [e for e in config.executors if e.label in labels]
+
+
+def _fresh_copy(config, executors):
+    """Parsl executors run once: rebuild a Config, with ``executors``, from
+    the arguments it was made with, so the same object can serve several
+    ``with`` blocks, one after another.  Parsl's objects keep their
+    constructor arguments as attributes of the same names (their ``repr``
+    relies on it)."""
     try:
-        return _rebuild(config)
+        return _rebuild(config, executors=_rebuild(executors))
     except Exception as error:
         raise ParallelError(
             f'This parsl.Config could not be copied for a new run ({error}). '
@@ -121,13 +132,14 @@ def _fresh_copy(config):
             'from a file.') from error
 
 
-def _rebuild(value):
+def _rebuild(value, **given):
     from parsl.utils import RepresentationMixin
 
     if isinstance(value, RepresentationMixin):
         parameters = inspect.signature(type(value).__init__).parameters
         return type(value)(**{
-            name: _rebuild(getattr(value, name))
+            name: given[name] if name in given
+            else _rebuild(getattr(value, name))
             for name, parameter in parameters.items()
             if name != 'self' and hasattr(value, name)
             and parameter.kind not in (parameter.VAR_POSITIONAL,
