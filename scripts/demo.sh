@@ -12,18 +12,13 @@ python scripts/make_example_data.py --output "$out/seqs.fna"
 qiime tools import --type SampleSequences \
     --input-path "$out/seqs.fna" --output-path "$out/seqs.qza"
 
-# --parallel comes from q2-parallel's q2cli hook; without it, run serially.
-parallel=()
-if qiime parallel dereplicate --help | grep -q -- '--parallel'; then
-    parallel=(--parallel)
-else
-    echo "note: this qiime has no --parallel option; running serially" >&2
-fi
+# --parallel uses the config the lookup finds; this says which, and why.
+python -m q2_parallel.config show | head -n 2
 qiime parallel dereplicate \
     --i-sequences "$out/seqs.qza" \
     --p-min-abundance 2 \
     --p-partitions 4 \
-    "${parallel[@]}" \
+    --parallel \
     --output-dir "$out/dereplicate"
 
 for output in table representative_sequences; do
