@@ -96,15 +96,24 @@ _KEY_PREFIX = 'q2_parallel_run_'
 def _process_stamp(process):
     """``<pid>_<start time>``: names one process, even once its PID is
     reused."""
-    return f'{process.pid}_{int(process.create_time() * 100)}'
+    return f'{process.pid}_{int(process.create_time())}'
+
+
+def _alive(pid, started):
+    """Whether process ``pid``, started at ``started`` (seconds since the
+    epoch), still runs; a reused PID has a later start time.  A second of
+    slack absorbs how start times are rounded in names."""
+    try:
+        return abs(psutil.Process(int(pid)).create_time()
+                   - float(started)) < 1
+    except (ValueError, psutil.Error):
+        return False
 
 
 def _owner_alive(key):
-    try:
-        pid, started = key[len(_KEY_PREFIX):].split('_')[:2]
-        return _process_stamp(psutil.Process(int(pid))) == f'{pid}_{started}'
-    except (ValueError, psutil.Error):
-        return False
+    """A run's pool is keyed ``q2_parallel_run_<pid>_<start time>_<id>``."""
+    pid, started, *_ = key[len(_KEY_PREFIX):].split('_') + ['', '']
+    return _alive(pid, started)
 
 
 def _remove_abandoned_pools(cache):
@@ -132,9 +141,6 @@ def remove_dead_process_pools(cache):
 
 
 def _pool_owner_alive(pool_name):
-    """A process pool is named ``<pid>-<start time>@<user>``."""
-    try:
-        pid, started = pool_name.split('@')[0].split('-', 1)
-        return psutil.Process(int(pid)).create_time() == float(started)
-    except (ValueError, psutil.Error):
-        return False
+    """QIIME 2 names a process pool ``<pid>-<start time>@<user>``."""
+    pid, _, started = pool_name.split('@')[0].partition('-')
+    return _alive(pid, started)
