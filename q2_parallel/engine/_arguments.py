@@ -54,7 +54,7 @@ def detach(args, kwargs, *, keep=None):
     return _map(list(args), leaf), _map(kwargs, leaf), futures
 
 
-def attach(args, kwargs, outputs, load=None):
+def attach(args, kwargs, outputs, load):
     """Fill placeholders in with real results: ``outputs`` are the
     dependencies' ``StepOutput``s, ``load(uuid)`` loads from the cache."""
     def leaf(value):

@@ -48,7 +48,7 @@ class RunPool:
         The key names this process, so that pools left by runs that were
         killed before they could remove theirs are removed here."""
         _remove_abandoned_pools(cache)
-        remove_dead_process_pools(cache)
+        _remove_dead_process_pools(cache)
         key = f'{_KEY_PREFIX}{_process_stamp(psutil.Process())}_' \
               f'{_uuid.uuid4().hex}'
         return cls(cache, cache.create_pool(keys=[key]), key)
@@ -126,7 +126,7 @@ def _remove_abandoned_pools(cache):
             cache.garbage_collection()
 
 
-def remove_dead_process_pools(cache):
+def _remove_dead_process_pools(cache):
     """Remove the process pools of processes that have ended, with the data
     only they held.  Worker processes are stopped by a signal, so their own
     exit hook never removes theirs, and QIIME 2 keeps such pools for 45

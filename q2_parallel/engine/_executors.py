@@ -1,6 +1,7 @@
 """What the engine adds around Parsl's executors while a run starts, runs
 and stops: fixes and defaults for running QIIME 2 steps on them."""
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -22,13 +23,24 @@ def new_dataflow_kernel(config, attempts=3):
                 raise
 
 
-def stop_blocks_now(dfk):
-    """After a failure, end the executors' blocks through their providers
-    and mark the executors failed, so that Parsl's cleanup does not ask the
-    interchange to scale in: an interchange killed along with the run
-    (SIGTERM to the process group) would leave that request waiting
-    forever, and the workers running."""
+def stop_after_failure(dfk):
+    """Stop what a failed run still has going, without waiting for it.
+
+    Thread pools drop their queued steps and are not waited for: Python
+    cannot stop a running thread, and its result is no longer wanted.
+    Executors with a provider have their blocks ended through it and are
+    marked failed, so that Parsl's cleanup does not ask the interchange to
+    scale in: an interchange killed along with the run (SIGTERM to the
+    process group) would leave that request waiting forever, and the
+    workers running."""
+    from parsl.executors import ThreadPoolExecutor
+
     for executor in dfk.executors.values():
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown = functools.partial(executor.shutdown,
+                                                  block=False)
+            continue
         provider = getattr(executor, 'provider', None)
         if provider is None or executor.bad_state_is_set:
             continue

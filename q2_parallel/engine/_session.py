@@ -1,7 +1,6 @@
 """A started parallel run environment: Parsl's DataFlowKernel, the
 action-to-executor mapping and the run's pool of artifacts."""
 import concurrent.futures
-import functools
 import shutil
 import threading
 from collections import namedtuple
@@ -10,11 +9,11 @@ from qiime2.sdk import Pipeline
 
 from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
-from ._cache import RunPool, entered, remove_dead_process_pools
+from ._cache import RunPool, entered
 from ._executors import (PythonOnPath, explain_lost_worker,
                          give_up_when_blocks_end, helpers_ignore_ctrl_c,
                          log_handlers, new_dataflow_kernel,
-                         start_first_blocks, stop_blocks_now)
+                         start_first_blocks, stop_after_failure)
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -152,8 +151,7 @@ class Session:
         log_files = log_handlers(self.dfk.run_dir)
         try:
             if failed:
-                self._cancel_queued()
-                stop_blocks_now(self.dfk)
+                stop_after_failure(self.dfk)
             self.dfk.cleanup()
         finally:
             for handler in log_files:
@@ -161,21 +159,8 @@ class Session:
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()
-                remove_dead_process_pools(self.cache)
             if not failed:
                 shutil.rmtree(self.dfk.run_dir, ignore_errors=True)
-
-    def _cancel_queued(self):
-        """After a failure, drop the steps still queued on thread pools and
-        do not wait for the running ones: Python cannot stop a thread, and
-        their results are no longer wanted."""
-        from parsl.executors import ThreadPoolExecutor
-
-        for executor in self.dfk.executors.values():
-            if isinstance(executor, ThreadPoolExecutor):
-                executor.executor.shutdown(wait=False, cancel_futures=True)
-                executor.shutdown = functools.partial(executor.shutdown,
-                                                      block=False)
 
 
 def _name_failure(future, step_name):

@@ -110,10 +110,9 @@ def _reachable_executors(config, mapping):
     """The executors a step can run on: ``default`` and those the mapping
     names.  Starting the others (the default config's HTEX when nothing is
     mapped to it) would only cost time and processes."""
-    labels = {'default'}
-    for target in mapping.values():
-        labels.update(target.values() if isinstance(target, dict)
-                      else [target])
+    from q2_parallel.config.mapping import mapping_entries
+
+    labels = {'default', *(label for _, label in mapping_entries(mapping))}
     return [e for e in config.executors if e.label in labels]
 
 
