@@ -1,28 +1,45 @@
-# q2-parallel developer commands.  `make test` and `make demo` build the
-# environment first when it is missing (scripts/bootstrap-venv.sh), and
-# install Debian's Slurm for the cluster tests when it is missing
-# (scripts/install-slurm.sh; without it those tests are skipped).
-VENV := .venv
+# q2-parallel developer commands.
+#
+# Environment profiles (profiles/README.md): debian-2022.11 (.venv/, Python
+# 3.11, current Parsl) and conda-2022.11 (.venv-conda-2022.11/, Python 3.8,
+# Parsl 2024.10.07) run the whole suite; qiime2-2024.5 (a later framework
+# with its own engine) runs only the step-aside smoke tests.
+# `make test` builds what is missing (scripts/bootstrap-venv.sh) and tests
+# every profile; `make test PROFILES=conda-2022.11` tests one; `make
+# test-fast` runs only the quick tests (no HTEX workers, Slurm, Jupyter
+# kernels or `qiime` subprocesses).  Debian's Slurm is installed for the
+# cluster tests when missing (scripts/install-slurm.sh; without it those
+# tests are skipped).
+PROFILES ?= debian-2022.11 conda-2022.11
+NEWER_FRAMEWORK := qiime2-2024.5
+# `make demo` and `make bench` use the first profile's venv.
+VENV := $(shell . profiles/$(firstword $(PROFILES)).env && echo $$VENV_NAME)
 PYTHON := $(VENV)/bin/python
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: dev test lint demo bench clean
+.PHONY: dev test test-fast lint demo bench clean
 
 dev:
-	@bash scripts/bootstrap-venv.sh
+	@for profile in $(PROFILES) $(NEWER_FRAMEWORK); do \
+	    bash scripts/bootstrap-venv.sh $$profile || exit 1; done
 	@bash scripts/install-slurm.sh || echo "make dev: Slurm not installed; the Slurm tests will be skipped" >&2
 
 lint: dev
 	$(PYTHON) -m flake8 q2_parallel tests benchmarks
 
 test: lint
-	$(PYTHON) -m pytest tests
+	@for profile in $(PROFILES); do \
+	    bash scripts/run-tests.sh $$profile tests -m "not newer_framework" || exit 1; \
+	done
+	bash scripts/run-tests.sh $(NEWER_FRAMEWORK) tests -m newer_framework
+
+test-fast: dev
+	bash scripts/run-tests.sh $(firstword $(PROFILES)) tests -m "not slow and not newer_framework"
 
 demo: dev
-	@bash scripts/demo.sh
+	@PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash scripts/demo.sh
 
 bench: dev
-	$(PYTHON) benchmarks/run.py
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-output
+	rm -rf .venv .venv-* build *.egg-info demo-output

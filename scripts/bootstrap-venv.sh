@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# Build .venv/ with the real QIIME 2 2022.11.1 framework and q2cli, taken from
-# Debian bookworm's archive (QIIME 2 is not on PyPI), plus the pinned Python
-# dependencies of the framework and of q2-parallel.  Every step is skipped when
-# its result is already there, so a second run is quick and changes nothing.
-# The system's apt sources and Python are never touched: apt runs with a
-# private configuration under .venv/.apt.
+# Build the venv of one environment profile (profiles/PROFILE.env, default
+# debian-2022.11): the real QIIME 2 framework and q2cli, taken from Debian's
+# archive (QIIME 2 is not on PyPI), plus the profile's pinned Python
+# dependencies (profiles/PROFILE.txt) and q2-parallel in development mode.
+# Every step is skipped when its result is already there, so a second run is
+# quick and changes nothing.  The system's apt sources and Python are never
+# touched: apt runs with a private configuration under the venv's .apt/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VENV=${VENV:-$ROOT/.venv}
-QIIME_DEB_VERSION=2022.11.1-2
-SITE=$VENV/lib/python3.11/site-packages
+PROFILE=${1:-debian-2022.11}
 
 die() {
     printf 'bootstrap-venv: error: %s\n' "$*" >&2
     exit 1
 }
 
-find_python311() {
+[ -f "$ROOT/profiles/$PROFILE.env" ] \
+    || die "no environment profile '$PROFILE' (profiles: $(cd "$ROOT/profiles" && ls *.env | sed 's/\.env$//' | tr '\n' ' '))."
+# shellcheck source=/dev/null
+. "$ROOT/profiles/$PROFILE.env"
+REQUIREMENTS=$ROOT/profiles/$PROFILE.txt
+VENV=${VENV:-$ROOT/$VENV_NAME}
+SITE=$VENV/lib/python$PYTHON_VERSION/site-packages
+# PYTHON311, PYTHON38, ...: the interpreter to use for this profile.
+PYTHON_OVERRIDE_VAR=PYTHON${PYTHON_VERSION//./}
+
+find_python() {
     local candidate
-    for candidate in "${PYTHON311:-}" "$(command -v python3.11 || true)" \
-                     "$HOME"/.pyenv/versions/3.11.*/bin/python3.11; do
+    for candidate in "${!PYTHON_OVERRIDE_VAR:-}" \
+                     "$(command -v "python$PYTHON_VERSION" || true)" \
+                     "$HOME"/.pyenv/versions/"$PYTHON_VERSION".*/bin/python"$PYTHON_VERSION"; do
         [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-        if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 11)' \
+        if "$candidate" -c "import sys; assert '%d.%d' % sys.version_info[:2] == '$PYTHON_VERSION'" \
                 2>/dev/null; then
             echo "$candidate"
             return 0
@@ -34,12 +44,11 @@ find_python311() {
 make_venv() {
     [ -x "$VENV/bin/python" ] && return 0
     local python
-    python=$(find_python311) || die "no Python 3.11 interpreter found.
-QIIME 2 2022.11 needs Python 3.11 (pandas 1.5 has no wheels for newer Pythons).
-Install one (e.g. 'pyenv install 3.11') or point PYTHON311 at it, then run 'make dev' again."
+    python=$(find_python) || die "no Python $PYTHON_VERSION interpreter found for the $PROFILE profile.
+Install one (e.g. 'pyenv install $PYTHON_VERSION') or point $PYTHON_OVERRIDE_VAR at it, then run 'make dev' again."
     "$python" -c 'import ctypes' 2>/dev/null || die "$python cannot import ctypes.
 Install Debian's libffi8 ('apt-get install libffi8'), then run 'make dev' again."
-    echo "bootstrap-venv: creating $VENV with $python"
+    echo "bootstrap-venv: creating $VENV ($PROFILE) with $python"
     "$python" -m venv "$VENV"
 }
 
@@ -55,7 +64,7 @@ debian_mirror() {
               /etc/apt/sources.list)
     fi
     [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list.
-QIIME 2 2022.11 is taken from Debian bookworm's archive; configure a Debian mirror for apt, then run 'make dev' again."
+QIIME 2 is taken from Debian's archive ($DEBIAN_SUITE); configure a Debian mirror for apt, then run 'make dev' again."
     echo "$uri"
 }
 
@@ -64,11 +73,11 @@ install_qiime_debs() {
         return 0
     fi
     command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
-        || die "apt-get and dpkg-deb are needed to fetch QIIME 2 2022.11 from Debian's archive."
+        || die "apt-get and dpkg-deb are needed to fetch QIIME 2 from Debian's archive."
     local apt=$VENV/.apt mirror
     mirror=$(debian_mirror)
     mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/debs" "$apt/unpacked"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" \
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $DEBIAN_SUITE main" \
         > "$apt/sources.list"
     local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list"
                 -o "Dir::Etc::sourceparts=/nonexistent"
@@ -77,12 +86,12 @@ install_qiime_debs() {
                 -o "Dir::Cache::srcpkgcache=$apt/srcpkgcache.bin"
                 -o "Dir::Cache::archives=$apt/archives"
                 -o "APT::Sandbox::User=root")
-    echo "bootstrap-venv: fetching qiime and q2cli $QIIME_DEB_VERSION from $mirror (bookworm)"
+    echo "bootstrap-venv: fetching $QIIME_DEB and $Q2CLI_DEB from $mirror ($DEBIAN_SUITE)"
     apt-get -q "${opts[@]}" update >"$apt/update.log" 2>&1 \
-        || die "apt-get update of Debian bookworm from $mirror failed (log: $apt/update.log)."
-    (cd "$apt/debs" && apt-get -q "${opts[@]}" download \
-        "qiime=$QIIME_DEB_VERSION" "q2cli=$QIIME_DEB_VERSION") >"$apt/download.log" 2>&1 \
-        || die "apt-get download of qiime and q2cli $QIIME_DEB_VERSION from $mirror (bookworm) failed (log: $apt/download.log).
+        || die "apt-get update of Debian $DEBIAN_SUITE from $mirror failed (log: $apt/update.log)."
+    (cd "$apt/debs" && apt-get -q "${opts[@]}" download "$QIIME_DEB" "$Q2CLI_DEB") \
+        >"$apt/download.log" 2>&1 \
+        || die "apt-get download of $QIIME_DEB and $Q2CLI_DEB from $mirror ($DEBIAN_SUITE) failed (log: $apt/download.log).
 Check that this machine reaches that Debian mirror (set DEBIAN_MIRROR to use another one), then run 'make dev' again."
     local deb
     for deb in "$apt"/debs/*.deb; do
@@ -94,14 +103,14 @@ Check that this machine reaches that Debian mirror (set DEBIAN_MIRROR to use ano
 
 install_requirements() {
     local stamp=$VENV/.requirements-installed
-    if [ -f "$stamp" ] && cmp -s "$ROOT/requirements.txt" "$stamp"; then
+    if [ -f "$stamp" ] && cmp -s "$REQUIREMENTS" "$stamp"; then
         return 0
     fi
-    echo "bootstrap-venv: installing pinned requirements"
-    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" \
+    echo "bootstrap-venv: installing the pinned requirements of $PROFILE"
+    "$VENV/bin/python" -m pip install -q -r "$REQUIREMENTS" \
         >"$VENV/.requirements-install.log" 2>&1 \
-        || die "pip could not install requirements.txt into $VENV (log: $VENV/.requirements-install.log)."
-    cp "$ROOT/requirements.txt" "$stamp"
+        || die "pip could not install $REQUIREMENTS into $VENV (log: $VENV/.requirements-install.log)."
+    cp "$REQUIREMENTS" "$stamp"
 }
 
 install_package() {

@@ -17,7 +17,8 @@ from .errors import ConfigError
 from .parsl_api import EMPTY, kind
 
 _NONE = type(None)
-_UNIONS = (typing.Union, types.UnionType)
+# `X | Y` hints are types.UnionType from Python 3.10 on.
+_UNIONS = (typing.Union, getattr(types, 'UnionType', typing.Union))
 _SEQUENCES = (list, tuple, collections.abc.Sequence, collections.abc.Iterable,
               collections.abc.Collection, collections.abc.MutableSequence)
 _MAPPINGS = (dict, collections.abc.Mapping)
