@@ -2,7 +2,8 @@
 
 The public names are resolved lazily so that importing the package (which
 q2cli does at start-up and QIIME 2 does when it loads plugins) stays cheap
-and never imports Parsl.
+and never imports Parsl.  On QIIME 2 2023.5 and later, which run Pipelines
+in parallel themselves, ``ParallelConfig`` is the framework's own.
 """
 
 __version__ = '2022.11.0'
@@ -22,6 +23,11 @@ def __getattr__(name):
     if name not in _PUBLIC:
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
     import importlib
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+
+    from q2_parallel.internals import qiime2_private
+    if name == 'ParallelConfig' and qiime2_private.has_own_engine():
+        value = qiime2_private.framework_parallel_config()
+    else:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
     globals()[name] = value
     return value

@@ -9,21 +9,12 @@ meta-path finder that lets two q2cli modules run as usual and then patches
 them; importing this module costs well under a millisecond and nothing else
 happens until q2cli is imported.
 
-The q2cli 2022.11 internals this relies on:
-
-- `q2cli.core.state.get_action_state(action)`, a module-level function that
-  builds the cached description of one action when the cache is refreshed.
-  That description has no action type, so the patch records `action.type`
-  under the key `'type'`.  A cache written without it (before this hook was
-  installed) is refreshed once, the way q2cli refreshes it when the
-  deployment changes.
-- `q2cli.commands.ActionCommand`: `__init__(name, plugin, action)` builds the
-  options, keeping the "Miscellaneous" ones in `self._misc` (shown in that
-  order by `get_opt_groups`) and all of them in `self.params`; `__call__`
-  receives the parsed options as keyword arguments and turns every one it
-  gets into an action argument, so ours are removed before it sees them;
-  it calls `self._get_action()` to get the action it runs, which is how
-  `q2_parallel.cli.run` substitutes a parallel one.
+The q2cli internals this relies on are in
+`q2_parallel.internals.q2cli_private`.  They are patched only when q2cli and
+the framework are the 2022.11 release they were written for: a later QIIME 2
+has its own `--parallel`, and `qiime` is then left exactly as it is.  Should
+patching fail anyway, `qiime` still works, without the options, and one line
+says why.
 """
 import sys
 
@@ -45,7 +36,7 @@ def install():
         sys.meta_path.insert(0, _Q2cliPatcher())
     for name, patch in _PATCHES.items():
         if name in sys.modules:
-            patch(sys.modules[name])
+            _apply(patch, sys.modules[name])
 
 
 class _Q2cliPatcher:
@@ -84,62 +75,53 @@ class _PatchingLoader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        self._patch(module)
+        _apply(self._patch, module)
 
 
-def _record_action_type(state_module):
-    get_action_state = state_module.get_action_state
-    if getattr(get_action_state, 'records_action_type', False):
-        return
+def _apply(patch, module):
+    """Patch a q2cli module if q2cli and the framework are the release
+    whose internals we know; never let a failure break `qiime`."""
+    from q2_parallel.internals import q2cli_private
+    try:
+        if not _known_releases():
+            return
+        patch(module)
+    except Exception as error:
+        q2cli_private.warn(
+            f'q2-parallel: --parallel and --parallel-config are not available'
+            f' (extending q2cli failed: {type(error).__name__}: {error}).')
 
-    def get_action_state_with_type(action):
-        state = get_action_state(action)
-        state['type'] = action.type
-        return state
 
-    get_action_state_with_type.records_action_type = True
-    state_module.get_action_state = get_action_state_with_type
+def _known_releases():
+    from q2_parallel.internals import q2cli_private, qiime2_private
+    return (q2cli_private.release() == q2cli_private.KNOWN_RELEASE
+            and q2cli_private.framework_release()
+            == qiime2_private.KNOWN_RELEASE)
+
+
+def _record_action_types(state_module):
+    from q2_parallel.internals import q2cli_private
+    q2cli_private.record_action_types(state_module)
 
 
 def _add_parallel_options(commands_module):
-    action_command = commands_module.ActionCommand
-    if getattr(action_command, 'has_parallel_options', False):
-        return
-    original_init = action_command.__init__
-    original_call = action_command.__call__
-
-    def __init__(self, name, plugin, action):
-        action = _typed_action_state(plugin, action)
-        original_init(self, name, plugin, action)
-        if action.get('type') == 'pipeline':
-            options = _parallel_options()
-            self.params.extend(options)
-            names = [option.name for option in self._misc]
-            after_verbose = names.index('verbose') + 1
-            self._misc[after_verbose:after_verbose] = options
-
-    def __call__(self, **kwargs):
-        parallel = kwargs.pop('parallel', False)
-        config_path = kwargs.pop('parallel_config', None)
-        if not parallel and config_path is None:
-            return original_call(self, **kwargs)
-        from q2_parallel.cli.run import run_in_parallel
-        return run_in_parallel(self, original_call, kwargs, config_path)
-
-    action_command.__init__ = __init__
-    action_command.__call__ = __call__
-    action_command.has_parallel_options = True
+    from q2_parallel.internals import q2cli_private
+    q2cli_private.extend_action_commands(commands_module, _options_for, _run)
 
 
-def _typed_action_state(plugin, action):
-    """The cached state of `action`, refreshed once if it predates this
-    hook and so does not say whether the action is a Pipeline."""
-    if 'type' in action:
-        return action
-    from q2cli.core.cache import CACHE
-    CACHE.refresh()
-    actions = CACHE.plugins.get(plugin['name'], {}).get('actions', {})
-    return actions.get(action['id'], action)
+def _options_for(action_state):
+    """Pipelines get the parallel options; other actions none."""
+    return _parallel_options() if action_state.get('type') == 'pipeline' \
+        else []
+
+
+def _run(command, q2cli_call, kwargs):
+    parallel = kwargs.pop('parallel', False)
+    config_path = kwargs.pop('parallel_config', None)
+    if not parallel and config_path is None:
+        return q2cli_call(command, **kwargs)
+    from q2_parallel.cli.run import run_in_parallel
+    return run_in_parallel(command, q2cli_call, kwargs, config_path)
 
 
 def _parallel_options():
@@ -159,6 +141,6 @@ def _config_dirs():
 
 
 _PATCHES = {
-    'q2cli.core.state': _record_action_type,
+    'q2cli.core.state': _record_action_types,
     'q2cli.commands': _add_parallel_options,
 }

@@ -19,6 +19,9 @@ import threading
 
 import click
 
+from q2_parallel.engine.errors import notes_not_in_message
+from q2_parallel.internals import q2cli_private
+
 INTERRUPTED_EXIT_STATUS = 130
 TERMINATED_EXIT_STATUS = 143  # 128 + SIGTERM, as shells report it
 # After Ctrl-C, how long the executors' shutdown and the normal exit may
@@ -28,7 +31,6 @@ CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
 SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
-Q2CLI_LOG_PATTERN = 'qiime2-q2cli-err-*.log'
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -65,9 +67,10 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
                         stack, config_path, verbose)
                 terminal = stack.enter_context(
                     _terminal_stderr(quiet=verbose is False))
-                action = _ParallelAction(command._get_action(),
-                                         parallel_config, terminal)
-                command._get_action = lambda: action
+                action = _ParallelAction(
+                    q2cli_private.command_action(command), parallel_config,
+                    terminal)
+                q2cli_private.run_instead(command, action)
                 with _PartialOutputsRemoved(_output_paths(kwargs)):
                     _call_reporting_save_errors(q2cli_call, command, kwargs,
                                                 action, verbose)
@@ -84,11 +87,10 @@ def _report_stop(what, exit_status):
     """Say what happens, and make sure the process ends soon: Python cannot
     stop a step running in a thread, and waits for it when the executors
     shut down and again at exit."""
-    from q2cli.core.config import CONFIG
     click.echo(err=True)
-    click.echo(CONFIG.cfg_style(
-        'error', f'{what}: stopping every parallel step; no output is '
-                 'written.'), err=True)
+    click.echo(q2cli_private.error_style(
+        f'{what}: stopping every parallel step; no output is written.'),
+        err=True)
     deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit, [exit_status])
     deadline.daemon = True
     deadline.start()
@@ -145,7 +147,6 @@ def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
                                 verbose):
     """q2cli reports the errors of the action it runs, but not those of
     saving its outputs (a file that cannot be written, a full disk)."""
-    import q2cli.util
     try:
         q2cli_call(command, **kwargs)
     except click.exceptions.Exit:
@@ -161,8 +162,9 @@ def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
                 f'{disk_full}\nThe disk holding {", ".join(folders)} is '
                 'full: free space there, or save the outputs on another '
                 'disk.')
-        q2cli.util.exit_with_error(error, header=SAVE_ERROR_HEADER,
-                                   traceback='stderr' if verbose else None)
+        q2cli_private.exit_with_error(
+            error, header=SAVE_ERROR_HEADER,
+            traceback='stderr' if verbose else None)
 
 
 def _full_disk(error):
@@ -185,7 +187,6 @@ def _full_disk(error):
 def _enter_parallel_config(stack, config_path, verbose):
     """Enter the ParallelConfig for `config_path` on `stack`; report a bad
     config, or executors that fail to start, the way q2cli reports errors."""
-    import q2cli.util
     from q2_parallel.config import ConfigError, get_config_from_file
     from q2_parallel.engine import ParallelConfig
     try:
@@ -197,11 +198,12 @@ def _enter_parallel_config(stack, config_path, verbose):
                 parallel_config=config, action_executor_mapping=mapping)
         return stack.enter_context(parallel_config)
     except ConfigError as error:
-        q2cli.util.exit_with_error(error, header=CONFIG_ERROR_HEADER,
-                                   traceback=None)
+        q2cli_private.exit_with_error(error, header=CONFIG_ERROR_HEADER,
+                                      traceback=None)
     except Exception as error:
-        q2cli.util.exit_with_error(error, header=START_ERROR_HEADER,
-                                   traceback='stderr' if verbose else None)
+        q2cli_private.exit_with_error(
+            error, header=START_ERROR_HEADER,
+            traceback='stderr' if verbose else None)
 
 
 @contextlib.contextmanager
@@ -259,7 +261,7 @@ class _ParallelAction:
         lines = [disk_full or f'{type(error).__name__}: {error}']
         # The engine's notes: what the failure means and what helps (the
         # step line below already says which step failed).
-        lines += [note for note in getattr(error, '__notes__', [])
+        lines += [note for note in notes_not_in_message(error)
                   if step is None or step not in note]
         if step is not None:
             lines.insert(0, f'The step {step} of this pipeline failed, so no '
@@ -280,7 +282,8 @@ class _ParallelAction:
         action is interrupted)."""
         if self._q2cli_log is None:
             return
-        pattern = os.path.join(tempfile.gettempdir(), Q2CLI_LOG_PATTERN)
+        pattern = os.path.join(tempfile.gettempdir(),
+                               q2cli_private.ERROR_LOG_PATTERN)
         for path in glob.glob(pattern):
             if os.path.samestat(os.stat(path), self._q2cli_log):
                 os.remove(path)

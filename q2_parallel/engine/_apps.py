@@ -5,6 +5,8 @@ outputs of the steps it depends on, which Parsl passes in once they are done.
 """
 from qiime2.sdk import Context, PluginManager
 
+from q2_parallel.internals import qiime2_private
+
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
 from .errors import ParallelError
@@ -20,7 +22,8 @@ def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
         else:
             def factory():
                 return Context(parent=parent_ctx)
-        results = action._bind(factory)(*args, **kwargs)
+        results = qiime2_private.call_with_context(action, factory, args,
+                                                   kwargs)
     return StepOutput.of(results)
 
 
@@ -42,7 +45,8 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     try:
         with entered(run_pool.cache):
-            results = action._bind(Context)(*args, **kwargs)
+            results = qiime2_private.call_with_context(action, Context, args,
+                                                       kwargs)
             return StepOutput([run_pool.keep(r) for r in results])
     finally:
         run_pool.release_process_pool()

@@ -14,9 +14,7 @@ import uuid as _uuid
 
 import psutil
 
-from qiime2.core import cache as q2cache
-from qiime2.core.archive import Archiver
-from qiime2.sdk import Result
+from q2_parallel.internals import qiime2_private
 
 
 @contextlib.contextmanager
@@ -24,9 +22,7 @@ def entered(cache):
     """Make ``cache`` the current one in this thread, as the framework does
     for the thread that started the run.  Threads the framework did not
     start lack the thread-local attributes it expects."""
-    if not hasattr(q2cache._CACHE, 'cache'):
-        q2cache._CACHE.cache = None
-    if getattr(q2cache._CACHE, 'cache', None) is cache:
+    if qiime2_private.current_cache() is cache:
         yield cache
         return
     with cache:
@@ -56,8 +52,8 @@ class RunPool:
     @classmethod
     def open(cls, cache_path, pool_name):
         """In a worker process: the run's pool, found by its names."""
-        cache = q2cache.Cache(cache_path)
-        return cls(cache, q2cache.Pool(cache, name=pool_name, reuse=True))
+        cache = qiime2_private.open_cache(cache_path)
+        return cls(cache, qiime2_private.open_pool(cache, pool_name))
 
     @property
     def name(self):
@@ -65,21 +61,20 @@ class RunPool:
 
     def keep(self, result):
         """Keep ``result``'s data in the cache for the rest of the run."""
-        self.cache._copy_to_data(result)
-        self.pool._make_symlink(str(result.uuid), str(result.uuid))
+        qiime2_private.keep_in_pool(self.cache, self.pool, result)
         return str(result.uuid)
 
     def load(self, uuid):
         """A result backed by ``uuid``'s data in the cache."""
-        return Result._from_archiver(
-            Archiver.load_raw(self.cache.data / uuid, self.cache))
+        return qiime2_private.load_from_cache(self.cache, uuid)
 
     def release_process_pool(self):
         """In a worker process, after a step: drop every reference this
         process holds in the cache.  Workers end by a signal, so their exit
         hook never would, and the run's pool holds what the run needs."""
         with self.cache.lock:
-            for entry in os.scandir(self.cache.process_pool.path):
+            for entry in os.scandir(
+                    qiime2_private.process_pool_path(self.cache)):
                 if entry.is_dir(follow_symlinks=False):  # an extraction
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
@@ -122,7 +117,8 @@ def _remove_abandoned_pools(cache):
     if abandoned:
         with cache.lock:
             for key in abandoned:
-                (cache.keys / key).unlink(missing_ok=True)
+                (qiime2_private.keys_path(cache) / key).unlink(
+                    missing_ok=True)
             cache.garbage_collection()
 
 
@@ -135,7 +131,8 @@ def _remove_dead_process_pools(cache):
         dead = [name for name in cache.get_processes()
                 if not _pool_owner_alive(name)]
         for name in dead:
-            shutil.rmtree(cache.processes / name, ignore_errors=True)
+            shutil.rmtree(qiime2_private.process_pools_path(cache) / name,
+                          ignore_errors=True)
         if dead:
             cache.garbage_collection()
 

@@ -10,10 +10,13 @@ from qiime2.sdk import Pipeline
 from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
 from ._cache import RunPool, entered
-from ._executors import (PythonOnPath, explain_lost_worker,
-                         give_up_when_blocks_end, helpers_ignore_ctrl_c,
-                         log_handlers, new_dataflow_kernel,
-                         start_first_blocks, stop_after_failure)
+from q2_parallel.internals import parsl_private, qiime2_private
+
+from ._helper_path import PythonOnPath
+from ._lost_blocks import explain_lost_worker, give_up_when_blocks_end
+from ._startup import (helpers_ignore_ctrl_c, new_dataflow_kernel,
+                       start_first_blocks)
+from ._stopping import close_log_files, log_handlers, stop_after_failure
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -25,7 +28,6 @@ class Session:
 
     def __init__(self, config, mapping, cache):
         from parsl.app.python import PythonApp
-        from parsl.executors import ThreadPoolExecutor
 
         from q2_parallel.config import executor_label
 
@@ -46,9 +48,8 @@ class Session:
                 self._stop_starting()
                 raise
         try:
-            self.local_labels = {
-                label for label, executor in self.dfk.executors.items()
-                if isinstance(executor, ThreadPoolExecutor)}
+            self.local_labels = set(
+                parsl_private.thread_pool_executors(self.dfk))
             with entered(cache):
                 self.run_pool = RunPool.create(cache)
         except BaseException:
@@ -115,9 +116,10 @@ class Session:
             try:
                 with entered(cache):
                     call_args, call_kwargs = resolve(args, kwargs)
-                    results = action._bind(
-                        lambda: ParallelContext(self, parent=parent_ctx)
-                    )(*call_args, **call_kwargs)
+                    results = qiime2_private.call_with_context(
+                        action,
+                        lambda: ParallelContext(self, parent=parent_ctx),
+                        call_args, call_kwargs)
                     output = StepOutput.of(results)
             except BaseException as error:
                 future.set_exception(error)
@@ -131,19 +133,10 @@ class Session:
 
     def progress(self):
         """How many steps are done, running and waiting for their inputs."""
-        from parsl.dataflow.states import FINAL_STATES, States
-
-        done = running = waiting = 0
         with self._lock:
-            statuses = [f.task_record['status'] for f in self._steps]
-        for status in statuses:
-            if status in FINAL_STATES:
-                done += 1
-            elif status == States.pending:
-                waiting += 1
-            else:
-                running += 1
-        return StepCounts(done, running, waiting)
+            states = [parsl_private.step_state(f) for f in self._steps]
+        return StepCounts(states.count('done'), states.count('running'),
+                          states.count('waiting'))
 
     def close(self, failed):
         """Stop executors and workers, drop the run's pool; keep Parsl's
@@ -154,8 +147,7 @@ class Session:
                 stop_after_failure(self.dfk)
             self.dfk.cleanup()
         finally:
-            for handler in log_files:
-                handler.close()
+            close_log_files(log_files)
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()
@@ -164,11 +156,9 @@ class Session:
 
 
 def _name_failure(future, step_name):
-    from parsl.dataflow.errors import PropagatedException
-
     if future.cancelled():
         return
     error = future.exception()
-    if error is not None and not isinstance(error, PropagatedException):
+    if error is not None and not parsl_private.is_propagated_failure(error):
         mark_failed_step(error, step_name)
         explain_lost_worker(error)

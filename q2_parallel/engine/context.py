@@ -1,10 +1,14 @@
 """The ``Context`` a Pipeline body gets in a parallel run."""
 from qiime2.sdk import Context, PluginManager
 
+from q2_parallel.internals import qiime2_private
+
 
 class ParallelContext(Context):
     """Like the framework's ``Context``, but ``get_action`` hands back
-    callables that submit the action to the run and return stand-ins."""
+    callables that submit the action to the run and return stand-ins.
+    They have the action's signature, so a wrong argument fails at the
+    call, as it does in a serial run."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent=parent)
@@ -24,9 +28,8 @@ class ParallelContext(Context):
                              % (action, plugin_name))
 
         def submit(*args, **kwargs):
-            return self.session.submit(action_obj, args, kwargs,
+            # The rewritten signature passes the signature's template first.
+            return self.session.submit(action_obj, args[1:], kwargs,
                                        parent_ctx=self)
 
-        submit.__name__ = submit.__qualname__ = action_obj.id
-        submit.__doc__ = action_obj._build_numpydoc()
-        return submit
+        return qiime2_private.signed_like(action_obj, submit, action_obj.id)

@@ -1,4 +1,10 @@
 """Errors of the parallel engine, and the failures it hands back."""
+import sys
+
+from q2_parallel.internals import parsl_private
+
+# Python 3.11 shows an exception's notes (PEP 678) under its message.
+_NOTES_SHOWN = sys.version_info >= (3, 11)
 
 
 class ParallelError(Exception):
@@ -8,14 +14,40 @@ class ParallelError(Exception):
 def root_cause(error):
     """The failure of the step that broke a run.
 
-    Parsl reports a step whose input failed as a ``DependencyError`` whose
-    ``__cause__`` chain leads to the original exception; users want that one.
+    Parsl reports a step whose input failed as a ``DependencyError`` that
+    leads to the original exception; users want that one.
     """
-    from parsl.dataflow.errors import PropagatedException
-
-    while isinstance(error, PropagatedException) and error.__cause__:
-        error = error.__cause__
+    while parsl_private.is_propagated_failure(error):
+        cause = parsl_private.propagated_cause(error)
+        if cause is None:
+            break
+        error = cause
     return error
+
+
+def add_note(error, note):
+    """Add ``note`` to ``error``'s notes (``__notes__``), which Python 3.11
+    shows under the message.  Older Pythons show no notes, so there a note
+    is also added to the message itself where that is plain text, and so
+    reaches the user in any traceback, notebook or log."""
+    if _NOTES_SHOWN:
+        error.add_note(note)
+        return
+    try:
+        notes = error.__dict__.setdefault('__notes__', [])
+    except AttributeError:  # exceptions with __slots__
+        return
+    notes.append(note)
+    if (type(error).__str__ is BaseException.__str__
+            and len(error.args) == 1 and isinstance(error.args[0], str)):
+        error.args = (f'{error.args[0]}\n{note}',)
+
+
+def notes_not_in_message(error):
+    """``error``'s notes that its message does not already show."""
+    message = str(error)
+    return [note for note in getattr(error, '__notes__', [])
+            if note not in message]
 
 
 def mark_failed_step(error, step_name):
@@ -25,4 +57,4 @@ def mark_failed_step(error, step_name):
             error.parallel_step = step_name
         except AttributeError:  # exceptions with __slots__
             return
-        error.add_note(f'(raised by the step {step_name} of a parallel run)')
+        add_note(error, f'(raised by the step {step_name} of a parallel run)')

@@ -7,7 +7,9 @@ on 2022.11 unchanged.
 import inspect
 import threading
 
-from .errors import ParallelError
+from q2_parallel.internals import parsl_private
+
+from .errors import ParallelError, add_note
 
 _active = threading.local()
 _registry_lock = threading.Lock()
@@ -76,9 +78,9 @@ class ParallelConfig:
         with _registry_lock:
             _entered.remove(self)
         self.session.close(failed=exc_type is not None)
-        if exc_value is not None and hasattr(exc_value, 'add_note'):
-            exc_value.add_note(
-                f'Parsl logs of this run: {self.session.run_dir}')
+        if exc_value is not None:
+            add_note(exc_value,
+                     f'Parsl logs of this run: {self.session.run_dir}')
 
     @property
     def run_dir(self):
@@ -132,9 +134,7 @@ def _fresh_copy(config, executors):
 
 
 def _rebuild(value, **given):
-    from parsl.utils import RepresentationMixin
-
-    if isinstance(value, RepresentationMixin):
+    if parsl_private.is_parsl_object(value):
         parameters = inspect.signature(type(value).__init__).parameters
         return type(value)(**{
             name: given[name] if name in given

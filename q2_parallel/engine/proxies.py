@@ -31,6 +31,18 @@ class Step:
     def output_names(self):
         return tuple(self.action.signature.outputs)
 
+    def failure(self):
+        """The failure that stopped the step, once it has; else None.
+        (``repr`` shows it: debuggers and notebooks call ``repr``, which
+        must not raise.)"""
+        if not self.future.done():
+            return None
+        try:
+            error = self.future.exception()
+        except BaseException as cancelled:
+            return cancelled
+        return None if error is None else root_cause(error)
+
     def results(self):
         """The step's ``Results``; raises the failure that stopped it."""
         try:
@@ -62,6 +74,9 @@ class ProxyResults(Results):
         return self._q2p_step.future.done()
 
     def __repr__(self):
+        failure = self._q2p_step.failure()
+        if failure is not None:
+            return f'<results of {self._q2p_step.name}, failed: {failure!r}>'
         if self.done():
             return repr(self._result())
         return super().__repr__()
@@ -107,11 +122,13 @@ class ProxyResult:
         return hash(self._q2p_result())
 
     def __repr__(self):
-        if self.done():
-            return repr(self._q2p_result())
         step = self.__dict__['_q2p_step']
+        failure = step.failure()
+        if failure is None and self.done():
+            return repr(self._q2p_result())
         name = step.output_names[self.__dict__['_q2p_index']]
-        return f'<{self._q2p_kind}: {name} of {step.name}, pending>'
+        state = 'pending' if failure is None else f'failed: {failure!r}'
+        return f'<{self._q2p_kind}: {name} of {step.name}, {state}>'
 
     def __reduce__(self):
         return self._q2p_result().__reduce__()

@@ -1,0 +1,166 @@
+"""The parts of Parsl below its documented interface that the engine uses.
+
+Written for every Parsl from 2024.10.07 (the newest for Python 3.8) to
+2026.10.26; where those releases differ, the difference is handled here.
+Parsl is imported when a function is called, never when this module is.
+"""
+import queue
+import sys
+import threading
+
+
+def new_dataflow_kernel(config):
+    """A ``DataFlowKernel`` for ``config``, without ``parsl.load`` (which
+    keeps one global kernel): the engine runs one per ``with`` block."""
+    from parsl.dataflow.dflow import DataFlowKernel
+
+    return DataFlowKernel(config)
+
+
+def poll_blocks_now(dfk):
+    """Start the executors' first blocks now, not at the first tick of the
+    kernel's ``job_status_poller`` (a ``parsl.utils.Timer`` whose
+    ``callback`` runs every ``strategy_period`` seconds, first after 5 s).
+    The timer's polls and this one take turns, so the first block is never
+    submitted twice."""
+    poller = dfk.job_status_poller
+    timer_poll = poller.callback
+    turn = threading.Lock()
+
+    def poll():
+        with turn:
+            timer_poll()
+
+    poller.callback = poll
+    poll()
+
+
+def provider_executors(dfk):
+    """The executors of ``dfk`` that run blocks through a provider."""
+    return [executor for executor in dfk.executors.values()
+            if getattr(executor, 'provider', None) is not None]
+
+
+def thread_pool_executors(dfk):
+    """label -> executor for the executors that run steps in threads of
+    this process."""
+    from parsl.executors import ThreadPoolExecutor
+
+    return {label: executor for label, executor in dfk.executors.items()
+            if isinstance(executor, ThreadPoolExecutor)}
+
+
+def drop_queued_thread_steps(executor):
+    """Cancel the steps a Parsl ``ThreadPoolExecutor`` has not started and
+    make its shutdown not wait for the running ones (Python cannot stop a
+    thread).  Its ``concurrent.futures`` pool is its ``executor``
+    attribute; Python 3.8's pool has no ``cancel_futures``, so its queue
+    (``_work_queue``) is drained as 3.9 does it."""
+    pool = executor.executor
+    if sys.version_info >= (3, 9):
+        pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        pool.shutdown(wait=False)
+        while True:
+            try:
+                item = pool._work_queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item.future.cancel()
+    shutdown = executor.shutdown
+    executor.shutdown = lambda *args, **kwargs: shutdown(block=False)
+
+
+def block_job_ids(executor):
+    """The provider's job ids of the executor's blocks
+    (``BlockProviderExecutor.blocks_to_job_id``)."""
+    return list(executor.blocks_to_job_id.values())
+
+
+def has_failed(executor):
+    """Whether Parsl has marked the executor failed (``bad_state_is_set``)."""
+    return executor.bad_state_is_set
+
+
+def fail_executor(executor, error):
+    """Mark the executor failed and fail its outstanding steps with
+    ``error`` (``set_bad_state_and_fail_all``)."""
+    executor.set_bad_state_and_fail_all(error)
+
+
+def outstanding_steps(executor):
+    """How many steps the executor has not finished.  Counted from its
+    ``tasks`` table, not ``outstanding``: that is a method in later Parsl
+    but a property asking the interchange in 2024.10, which would wait on a
+    dead interchange."""
+    return len(getattr(executor, 'tasks', {}))
+
+
+def uses_default_block_error_handler(executor):
+    """Whether the executor handles failed blocks with Parsl's
+    ``simple_error_handler`` (the config chose no handler of its own)."""
+    from parsl.jobs.error_handlers import simple_error_handler
+
+    return getattr(executor, 'block_error_handler', None) \
+        is simple_error_handler
+
+
+def handle_block_errors(executor, handler):
+    """Have ``handler(executor, status)`` called after Parsl's
+    ``simple_error_handler`` on every poll of the executor's blocks."""
+    from parsl.jobs.error_handlers import simple_error_handler
+
+    def both(executor, status):
+        simple_error_handler(executor, status)
+        handler(executor, status)
+
+    executor.block_error_handler = both
+
+
+def is_lost_worker(error):
+    """Whether ``error`` says that HTEX lost the worker running a step."""
+    from parsl.executors.high_throughput.errors import (ManagerLost,
+                                                        WorkerLost)
+
+    return isinstance(error, (ManagerLost, WorkerLost))
+
+
+def is_propagated_failure(error):
+    """Whether ``error`` is Parsl's report that a step did not run because
+    a step it depends on failed (``DependencyError``, ``JoinError``)."""
+    from parsl.dataflow.errors import DependencyError, JoinError
+
+    return isinstance(error, (DependencyError, JoinError))
+
+
+def propagated_cause(error):
+    """The failure a ``DependencyError``/``JoinError`` passes on: its
+    ``__cause__`` in later Parsl, the first of its
+    ``dependent_exceptions_tids`` in 2024.10."""
+    if error.__cause__ is not None:
+        return error.__cause__
+    failures = getattr(error, 'dependent_exceptions_tids', None) or []
+    return failures[0][0] if failures else None
+
+
+def step_state(future):
+    """'done', 'waiting' (for its inputs) or 'running' for an app's
+    future, from its ``task_record['status']``."""
+    from parsl.dataflow.states import FINAL_STATES, States
+
+    status = future.task_record['status']
+    if status in FINAL_STATES:
+        return 'done'
+    if status == States.pending:
+        return 'waiting'
+    return 'running'
+
+
+def is_parsl_object(value):
+    """Whether ``value`` is a Parsl object that keeps its constructor's
+    arguments as attributes of the same names (``RepresentationMixin``,
+    whose ``repr`` relies on that), and can so be rebuilt from them."""
+    from parsl.utils import RepresentationMixin
+
+    return isinstance(value, RepresentationMixin)
