@@ -42,11 +42,11 @@ def provider_executors(dfk):
 
 
 def thread_pool_executors(dfk):
-    """label -> executor for the executors that run steps in threads of
-    this process."""
+    """label -> executor for the config's executors that run steps in
+    threads of this process (not Parsl's own ``_parsl_internal`` one)."""
     from parsl.executors import ThreadPoolExecutor
 
-    return {label: executor for label, executor in dfk.executors.items()
+    return {executor.label: executor for executor in dfk.config.executors
             if isinstance(executor, ThreadPoolExecutor)}
 
 

@@ -1,0 +1,248 @@
+"""Every private part of QIIME 2, q2cli and Parsl that q2-parallel relies on
+(q2_parallel/internals), checked against the installed releases: a release
+that changes one fails here, naming it."""
+import inspect
+import threading
+import time
+
+import pytest
+from parsl.config import Config
+from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
+from parsl.providers import LocalProvider
+from qiime2.core.cache import Cache
+from qiime2.plugins import paralleltest
+
+from q2_parallel.internals import parsl_private, q2cli_private, qiime2_private
+from tests.engine_support import int_list
+
+
+# QIIME 2 ---------------------------------------------------------------------
+
+def test_framework_is_the_release_the_internals_were_written_for():
+    assert qiime2_private.release() == qiime2_private.KNOWN_RELEASE
+    assert qiime2_private.is_known_release()
+    assert not qiime2_private.has_own_engine()
+
+
+def test_signed_like_gives_the_actions_signature():
+    action = paralleltest.methods.square
+    calls = []
+
+    def call(*args, **kwargs):
+        calls.append((args[1:], kwargs))
+
+    signed = qiime2_private.signed_like(action, call, 'parallel')
+    assert signed.__name__ == 'parallel'
+    assert inspect.signature(signed) == inspect.signature(
+        action.asynchronous)
+    assert signed.__doc__ == action.asynchronous.__doc__
+    ints = int_list([1])
+    signed(ints)
+    assert calls == [((ints,), {})]
+    with pytest.raises(TypeError):
+        signed(ints, not_a_parameter=1)
+
+
+def test_call_with_context_runs_the_action_with_provenance():
+    from qiime2.sdk import Context
+
+    results = qiime2_private.call_with_context(
+        paralleltest.methods.square, Context, [int_list([1, 2, 3])], {})
+    assert results.squared.view(list) == [1, 4, 9]
+    assert results.squared._archiver.provenance_dir.exists()
+
+
+def test_cache_lock_lets_one_thread_in_at_a_time():
+    qiime2_private.lock_cache_per_thread()  # installed once; harmless again
+    cache = Cache()
+    inside, entered_second = threading.Event(), threading.Event()
+
+    def second():
+        with cache.lock:
+            entered_second.set()
+
+    with cache.lock:
+        with cache.lock:  # re-entrant in the same thread
+            inside.set()
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        assert not entered_second.is_set()
+    thread.join(timeout=30)
+    assert entered_second.is_set()
+
+
+def test_current_cache_is_per_thread():
+    cache = Cache()
+    seen = []
+    thread = threading.Thread(
+        target=lambda: seen.append(qiime2_private.current_cache()))
+    with cache:
+        assert qiime2_private.current_cache() is cache
+        thread.start()
+        thread.join()
+    assert seen == [None]
+
+
+def test_results_kept_in_a_pool_load_by_uuid_elsewhere():
+    cache = Cache()
+    ints = int_list([4, 5])
+    with cache:
+        pool = cache.create_pool(keys=['q2p_internals_test'])
+        try:
+            qiime2_private.keep_in_pool(cache, pool, ints)
+            other = qiime2_private.open_cache(str(cache.path))
+            assert qiime2_private.open_pool(other, pool.name).path \
+                == pool.path
+            loaded = qiime2_private.load_from_cache(other, str(ints.uuid))
+            assert loaded.uuid == ints.uuid
+            assert loaded.view(list) == [4, 5]
+            assert qiime2_private.process_pool_path(cache).is_dir()
+            assert qiime2_private.process_pools_path(cache).is_dir()
+            assert (qiime2_private.keys_path(cache)
+                    / 'q2p_internals_test').exists()
+        finally:
+            cache.remove('q2p_internals_test')
+
+
+def test_parallel_config_module_is_provided():
+    from qiime2.sdk import parallel_config
+
+    from q2_parallel import ParallelConfig, config
+    assert parallel_config.ParallelConfig is ParallelConfig
+    assert parallel_config.get_config_from_file is config.get_config_from_file
+    assert parallel_config.get_config_from_dict is config.get_config_from_dict
+
+
+# q2cli -----------------------------------------------------------------------
+
+def test_q2cli_is_the_release_the_internals_were_written_for():
+    assert q2cli_private.release() == q2cli_private.KNOWN_RELEASE
+    assert q2cli_private.framework_release() == qiime2_private.KNOWN_RELEASE
+
+
+def test_q2cli_action_commands_get_the_parallel_options():
+    import q2cli.commands
+    from q2cli.core.cache import CACHE
+
+    assert q2cli.commands.ActionCommand.has_parallel_options
+    plugin = CACHE.plugins['paralleltest']
+    for action_id, wanted in (('square_all', True), ('square', False)):
+        command = q2cli.commands.ActionCommand(
+            action_id, plugin, plugin['actions'][action_id])
+        names = [param.name for param in command.params]
+        assert ('parallel' in names) is wanted
+        assert ('parallel_config' in names) is wanted
+        assert q2cli_private.command_action(command).id == action_id
+
+
+def test_q2cli_error_helpers():
+    import q2cli.commands
+    import q2cli.util
+
+    import click
+
+    assert click.unstyle(q2cli_private.error_style('x')) == 'x'
+    parameters = inspect.signature(q2cli.util.exit_with_error).parameters
+    assert {'header', 'traceback'} <= set(parameters)
+    prefix = q2cli_private.ERROR_LOG_PATTERN.split('*')[0]
+    assert f"prefix='{prefix}'" in inspect.getsource(q2cli.commands)
+
+
+# Parsl -----------------------------------------------------------------------
+
+@pytest.fixture
+def thread_config(tmp_path):
+    """A one-thread Parsl config whose logs go to a temporary folder."""
+    return Config(executors=[ThreadPoolExecutor(label='default',
+                                                max_threads=1)],
+                  strategy='none', run_dir=str(tmp_path))
+
+
+def test_dataflow_kernel_runs_steps_and_reports_their_state(thread_config):
+    from parsl.app.python import PythonApp
+
+    dfk = parsl_private.new_dataflow_kernel(thread_config)
+    try:
+        parsl_private.poll_blocks_now(dfk)
+        assert list(parsl_private.thread_pool_executors(dfk)) == ['default']
+        assert parsl_private.provider_executors(dfk) == []
+        gate = threading.Event()
+        wait = PythonApp(gate.wait, data_flow_kernel=dfk)
+        first = wait(30)
+        second = PythonApp(_after, data_flow_kernel=dfk)(first)
+        time.sleep(0.2)
+        assert parsl_private.step_state(second) == 'waiting'
+        gate.set()
+        second.result(timeout=30)
+        assert parsl_private.step_state(second) == 'done'
+    finally:
+        dfk.cleanup()
+
+
+def _after(value):
+    return value
+
+
+def _fail():
+    raise ValueError('the first step failed')
+
+
+def test_a_dependency_failure_leads_to_its_cause(thread_config):
+    from parsl.app.python import PythonApp
+
+    dfk = parsl_private.new_dataflow_kernel(thread_config)
+    try:
+        failed = PythonApp(_fail, data_flow_kernel=dfk)()
+        after = PythonApp(_after, data_flow_kernel=dfk)(failed)
+        error = after.exception(timeout=30)
+        assert parsl_private.is_propagated_failure(error)
+        cause = parsl_private.propagated_cause(error)
+        assert isinstance(cause, ValueError)
+        assert not parsl_private.is_propagated_failure(failed.exception())
+    finally:
+        dfk.cleanup()
+
+
+def test_queued_thread_steps_are_dropped(thread_config):
+    from parsl.app.python import PythonApp
+
+    dfk = parsl_private.new_dataflow_kernel(thread_config)
+    gate = threading.Event()
+    try:
+        sleep = PythonApp(gate.wait, data_flow_kernel=dfk)
+        running = sleep(30)
+        queued = [sleep(30) for _ in range(2)]
+        time.sleep(0.2)
+        parsl_private.drop_queued_thread_steps(dfk.executors['default'])
+        for future in queued:
+            assert future.exception(timeout=30) is not None
+        gate.set()
+        running.result(timeout=30)
+    finally:
+        gate.set()
+        dfk.cleanup()
+
+
+def test_htex_has_the_block_attributes_the_engine_uses():
+    htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
+                                  provider=LocalProvider())
+    assert parsl_private.block_job_ids(htex) == []
+    assert parsl_private.has_failed(htex) is False
+    assert parsl_private.outstanding_steps(htex) == 0
+    assert parsl_private.uses_default_block_error_handler(htex)
+    seen = []
+    parsl_private.handle_block_errors(htex, lambda e, s: seen.append(s))
+    htex.block_error_handler(htex, {})
+    assert seen == [{}]
+    assert callable(htex.set_bad_state_and_fail_all)
+    assert parsl_private.is_parsl_object(htex)
+    assert parsl_private.is_parsl_object(Config())
+
+
+def test_lost_worker_errors_are_recognised():
+    from parsl.executors.high_throughput.errors import ManagerLost
+
+    lost = ManagerLost(b'manager', 'host')
+    assert parsl_private.is_lost_worker(lost)
+    assert not parsl_private.is_lost_worker(ValueError())
