@@ -3,6 +3,8 @@ meeting with today's Parsl, and an error a user can act on for each kind of
 mistake, naming the file and the key path."""
 import copy
 import importlib.util
+import inspect
+import os
 import subprocess
 import sys
 import threading
@@ -12,8 +14,9 @@ import pytest
 import tomlkit
 
 import q2_parallel
-from q2_parallel.config import (ConfigError, get_config_from_dict,
-                                get_config_from_file)
+from q2_parallel.config import (ConfigError, default_run_dir,
+                                get_config_from_dict, get_config_from_file,
+                                normalised)
 
 from .test_config_fixtures import DATA, places_fixture  # noqa: F401
 
@@ -117,20 +120,74 @@ def test_callers_dict_is_never_changed(places):
     assert document == before
 
 
+def parsl_default(cls, keyword):
+    """The default of `keyword` in the installed Parsl's `cls`."""
+    return inspect.signature(cls).parameters[keyword].default
+
+
 def test_none_becomes_none_only_where_parsl_accepts_it(places):
-    document = one_executor(thread_name_prefix='None')
+    from parsl.executors import ThreadPoolExecutor
+    document = one_executor(thread_name_prefix='None', working_dir='None')
     document['parsl']['executors'].append({
         'class': 'HighThroughputExecutor', 'label': 'htex',
         'provider': {'class': 'LocalProvider', 'worker_init': 'None'}})
     config, _ = get_config_from_dict(document)
     threads, htex = config.executors
-    assert threads.thread_name_prefix != 'None'   # None: Parsl's own default
+    assert threads.working_dir is None            # Optional[str] everywhere
     assert htex.provider.worker_init == 'None'    # a str-only keyword
+    # str = '' up to Parsl 2024.10; str | None = None later, where None
+    # has Parsl name the threads after the label
+    if parsl_default(ThreadPoolExecutor, 'thread_name_prefix') is None:
+        assert threads.thread_name_prefix != 'None'
+    else:
+        assert threads.thread_name_prefix == 'None'
 
 
 def test_max_workers_means_max_workers_per_node(places):
     config, _ = get_config_from_dict(with_htex(max_workers=3))
     assert config.executors[1].max_workers_per_node == 3
+
+
+def test_limits_parsl_handles_itself_are_left_to_parsl(places):
+    document = with_htex(mem_per_worker=0)   # Parsl: no memory limit
+    document['parsl']['retries'] = -1        # Parsl: as 0
+    config, _ = get_config_from_dict(document)
+    assert config.retries == -1
+    assert config.executors[1].mem_per_worker == 0
+
+
+def test_channels_follow_the_installed_parsl(places):
+    document = with_htex(provider={'class': 'LocalProvider',
+                                   'channel': {'class': 'LocalChannel'}})
+    key = 'parsl.executors[1].provider.channel'
+    if importlib.util.find_spec('parsl.channels') is not None:  # <= 2024.10
+        config, _ = get_config_from_dict(document)
+        channel = config.executors[1].provider.channel
+        assert type(channel).__name__ == 'LocalChannel'
+        document['parsl']['executors'][1]['provider']['channel'] = {
+            'class': 'LocalProvider'}
+        key += '.class'
+        words = ('"LocalProvider" is a provider class, but a channel class'
+                 ' is needed here. Write one of: LocalChannel')
+    else:
+        words = 'The installed Parsl has no channels'
+    with pytest.raises(ConfigError) as caught:
+        get_config_from_dict(document)
+    assert caught.value.key == key
+    assert words in str(caught.value)
+    if key.endswith('.class'):  # a Parsl with channels never denies them
+        assert 'no channels' not in str(caught.value)
+
+
+def test_an_object_keyword_without_a_hint_takes_its_family(places):
+    """A keyword Parsl gives no type hint takes any class of its default's
+    family, as Parsl's own base class of the family says."""
+    from parsl.launchers.base import Launcher
+    from parsl.launchers import SingleNodeLauncher
+
+    from q2_parallel.config.parsl_api import EMPTY, Param
+    from q2_parallel.config.values import _hint
+    assert _hint(Param('launcher', EMPTY, SingleNodeLauncher())) is Launcher
 
 
 def test_local_htex_without_address_gets_loopback(places):
@@ -157,6 +214,30 @@ def test_run_dir_defaults_to_the_user_cache(places):
     document['parsl']['run_dir'] = '~/runs'
     config, _ = get_config_from_dict(document)
     assert config.run_dir == str(places.home / 'runs')
+
+
+def test_an_explicit_runinfo_in_a_file_is_kept(places, monkeypatch):
+    monkeypatch.chdir(places.root)
+    document = one_executor()
+    document['parsl']['run_dir'] = 'runinfo'
+    config, _ = get_config_from_dict(document)
+    assert config.run_dir == str(places.root / 'runinfo')
+    assert normalised(config).run_dir == config.run_dir
+
+
+def test_normalised_reads_a_python_config_as_files_are_read(places):
+    from parsl.config import Config
+    from parsl.executors import ThreadPoolExecutor
+    config = Config(executors=[ThreadPoolExecutor(label='default')],
+                    strategy=None)
+    copied = normalised(config)
+    assert (copied.strategy, copied.run_dir) == ('none', default_run_dir())
+    assert (config.strategy, config.run_dir) == (None, 'runinfo')
+    assert copied.executors[0] is config.executors[0]
+    mine = Config(executors=[ThreadPoolExecutor(label='default')],
+                  strategy='simple', run_dir=os.path.join('.', 'runinfo'))
+    assert normalised(mine).strategy == 'simple'
+    assert normalised(mine).run_dir == os.path.join('.', 'runinfo')
 
 
 def test_building_executors_starts_nothing(places):
@@ -228,10 +309,6 @@ MISTAKES = {
                             'launcher': 'SrunLauncher'}),
         'parsl.executors[1].provider.launcher',
         '[parsl.executors.provider.launcher]'),
-    'channel': (
-        with_htex(provider={'class': 'LocalProvider',
-                            'channel': {'class': 'LocalChannel'}}),
-        'parsl.executors[1].provider.channel', 'no longer has channels'),
     'cluster htex without address': (
         with_htex(provider={'class': 'SlurmProvider'}),
         'parsl.executors[1].address', 'address = "127.0.0.1"'),
@@ -313,8 +390,12 @@ def test_string_provider_in_a_toml_file(places, tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec('sqlalchemy') is not None,
                     reason='Parsl builds a MonitoringHub when it can')
 def test_objects_parsl_cannot_build_are_reported_with_their_key(places):
+    from parsl.monitoring import MonitoringHub
     document = one_executor()
     document['parsl']['monitoring'] = {'class': 'MonitoringHub'}
+    if parsl_default(MonitoringHub, 'hub_address') is inspect.Parameter.empty:
+        # Parsl up to 2024.10 requires it; later releases ignore it
+        document['parsl']['monitoring']['hub_address'] = '127.0.0.1'
     with pytest.raises(ConfigError) as caught:
         get_config_from_dict(document)
     assert caught.value.key == 'parsl.monitoring'

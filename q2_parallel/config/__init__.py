@@ -7,6 +7,8 @@ when a config is built, never by importing this package.
     config, mapping = get_config_from_file('my_config.toml')
     config, mapping, found = load_config()        # the spec's lookup
     label = executor_label(mapping, 'feature_table', 'summarize')
+    config = normalised(python_config)   # strategy and run_dir read as
+                                         # for files; a copy
 
 Run `python -m q2_parallel.config --help` to see, check or write a file.
 """
@@ -15,9 +17,11 @@ from .default import (default_config_text, default_run_dir,
 from .errors import ConfigError
 from .lookup import FoundConfig, default_config, find_config, load_config
 from .mapping import check_mapping, executor_label
+from .normalise import normalised
 from .parse import get_config_from_dict, get_config_from_file
 
 __all__ = ['ConfigError', 'FoundConfig', 'check_mapping', 'default_config',
            'default_config_text', 'default_run_dir', 'executor_label',
            'find_config', 'get_config_from_dict', 'get_config_from_file',
-           'load_config', 'usable_cpu_count', 'write_default_config']
+           'load_config', 'normalised', 'usable_cpu_count',
+           'write_default_config']

@@ -10,9 +10,9 @@ import click
 
 from .default import default_config_text, slurm_config_text, write_new_file
 from .errors import ConfigError
-from .lookup import BUILT_IN_SOURCE, default_plan, find_config
+from .lookup import BUILT_IN_SOURCE, check_default, find_config
 from .mapping import mapping_entries
-from .parse import build_plan, plan_file
+from .parse import build_config, check_file
 
 _TEMPLATES = {'none': default_config_text, 'slurm': slurm_config_text}
 
@@ -29,9 +29,9 @@ def show():
     nothing."""
     found = _or_exit(find_config, write_default=False)
     if found.path is None:
-        plan, mapping = default_plan()
+        plan, mapping = check_default()
     else:
-        plan, mapping = _or_exit(_checked_plan, found.path)
+        plan, mapping = _or_exit(_check_and_build, found.path)
     click.echo(f'Config file: {found.path or BUILT_IN_SOURCE}')
     click.echo(f'Found by:    {found.reason}')
     _echo_resolved(plan, mapping)
@@ -41,7 +41,7 @@ def show():
 @click.argument('file')
 def validate(file):
     """Check FILE and build its Parsl objects without starting them."""
-    plan, mapping = _or_exit(_checked_plan, file)
+    plan, mapping = _or_exit(_check_and_build, file)
     click.echo(f'{file} is a valid parallel config.')
     _echo_resolved(plan, mapping)
 
@@ -66,11 +66,11 @@ def init(path, cluster):
                f' python -m q2_parallel.config validate {path}')
 
 
-def _checked_plan(path):
+def _check_and_build(path):
     """The plan and mapping of the file at `path`, its Parsl objects built
     once and dropped, so that Parsl's own checks run too."""
-    plan, mapping = plan_file(path)
-    build_plan(plan, path)
+    plan, mapping = check_file(path)
+    build_config(plan, path)
     return plan, mapping
 
 

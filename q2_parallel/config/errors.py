@@ -1,4 +1,5 @@
 """The one exception type of the configuration layer."""
+import contextlib
 
 
 class ConfigError(Exception):
@@ -29,3 +30,14 @@ class ConfigError(Exception):
             where.append(f'key `{self.key}`')
         prefix = ', '.join(where)
         return f'{prefix}: {self.problem}' if prefix else self.problem
+
+
+@contextlib.contextmanager
+def naming_source(source):
+    """Add `source` (a file or 'given as a dict') to a ConfigError raised
+    inside the block that does not name one yet."""
+    try:
+        yield
+    except ConfigError as err:
+        err.source = err.source or source
+        raise

@@ -15,7 +15,7 @@ import tomlkit
 
 from .default import default_config_text, write_default_config
 from .errors import ConfigError
-from .parse import get_config_from_file, plain, plan_document
+from .parse import check_document, get_config_from_file, plain
 
 FILE_NAME = 'qiime2_config.toml'
 BUILT_IN_SOURCE = '(the built-in default)'
@@ -70,14 +70,15 @@ def load_config(path=None):
 
 def default_config():
     """(parsl.Config, mapping) of the default config, from memory."""
-    plan, mapping = default_plan()
+    plan, mapping = check_default()
     return plan.build(), mapping
 
 
-def default_plan():
-    """(ConfigPlan, mapping) of the default config, from memory."""
+def check_default():
+    """Check the default config, from memory, building nothing: (its
+    ConfigPlan, its mapping)."""
     document = plain(tomlkit.parse(default_config_text()))
-    return plan_document(document, BUILT_IN_SOURCE)
+    return check_document(document, BUILT_IN_SOURCE)
 
 
 def _search_dirs():

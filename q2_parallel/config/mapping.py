@@ -8,7 +8,7 @@ ways (`feature-table` on the command line, `feature_table` in Python); a
 plugin-qualified entry wins over a flat one; unmapped actions run on
 "default".
 """
-from .errors import ConfigError
+from .errors import ConfigError, naming_source
 
 TABLE = 'executor_mapping'  # the mapping's key in [parsl]
 MAPPING_KEY = f'parsl.{TABLE}'
@@ -37,7 +37,7 @@ def check_mapping(mapping, labels, source=None):
     """Raise ConfigError, naming the entry, if `mapping` sends an action to
     a label that none of the executors (`labels`) has."""
     labels = list(labels)
-    try:
+    with naming_source(source):
         for key, label in mapping_entries(mapping or {}):
             if label not in labels:
                 raise ConfigError(
@@ -45,9 +45,6 @@ def check_mapping(mapping, labels, source=None):
                     f' that label (labels: {", ".join(labels)}). Use one'
                     f' of those labels or add an executor labelled'
                     f' "{label}".', key=key)
-    except ConfigError as err:
-        err.source = err.source or source
-        raise
 
 
 def executor_label(mapping, plugin_id, action_id):

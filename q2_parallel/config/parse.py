@@ -1,14 +1,20 @@
 """Read a parallel config (a TOML file or the dict it stands for) into a
-`parsl.Config` and an action -> executor mapping."""
+`parsl.Config` and an action -> executor mapping.
+
+In two steps, so that `validate` and `show` can look between them:
+
+    plan, mapping = check_file(path)      # or check_document(dict, source)
+    config = build_config(plan, path)     # parsl.Config, or None
+"""
 from pathlib import Path
 
 import tomlkit
 import tomlkit.exceptions
 
-from .errors import ConfigError
+from .errors import ConfigError, naming_source
 from .mapping import TABLE as MAPPING_TABLE
 from .mapping import check_mapping, mapping_entries
-from .plan import plan_config
+from .plan import plan_parsl_table
 
 DICT_SOURCE = 'given as a dict'
 
@@ -16,23 +22,24 @@ DICT_SOURCE = 'given as a dict'
 def get_config_from_file(path):
     """(parsl.Config, mapping) of the TOML config file at `path`; the config
     is None when the file only maps actions to executors."""
-    plan, mapping = plan_file(path)
-    return build_plan(plan, path), mapping
+    plan, mapping = check_file(path)
+    return build_config(plan, path), mapping
 
 
 def get_config_from_dict(document):
     """(parsl.Config, mapping) of a dict shaped like a config file
     (`{'parsl': {...}}`); the caller's dict is never changed."""
-    plan, mapping = plan_document(plain(document), DICT_SOURCE)
-    return build_plan(plan, DICT_SOURCE), mapping
+    plan, mapping = check_document(plain(document), DICT_SOURCE)
+    return build_config(plan, DICT_SOURCE), mapping
 
 
-def plan_file(path):
-    """(ConfigPlan or None, mapping) of the file at `path`."""
-    return plan_document(read_document(path), path)
+def check_file(path):
+    """Read and check the file at `path`, building nothing: (its ConfigPlan
+    or None, its mapping)."""
+    return check_document(read_toml(path), path)
 
 
-def read_document(path):
+def read_toml(path):
     """The TOML file at `path` as plain Python dicts and lists."""
     try:
         text = Path(path).read_text(encoding='utf-8')
@@ -56,10 +63,10 @@ def read_document(path):
     raise ConfigError(problem, source=path)
 
 
-def plan_document(document, source):
-    """(ConfigPlan or None, mapping) of a plain config document; errors
-    name `source`."""
-    try:
+def check_document(document, source):
+    """Check a plain config document, building nothing: (its ConfigPlan or
+    None, its mapping); errors name `source`."""
+    with naming_source(source):
         if not isinstance(document, dict) or 'parsl' not in document:
             raise ConfigError(
                 'has no [parsl] table. A parallel config starts with a line'
@@ -71,13 +78,10 @@ def plan_document(document, source):
                               ' its keys.', key='parsl')
         mapping = table.get(MAPPING_TABLE, {})
         list(mapping_entries(mapping))
-        plan = plan_config(table)
+        plan = plan_parsl_table(table)
         if plan is not None:
             check_mapping(mapping, plan.labels)
         return plan, mapping
-    except ConfigError as err:
-        err.source = err.source or source
-        raise
 
 
 def plain(value):
@@ -103,13 +107,10 @@ def _what(parse_error):
     return str(parse_error).split(' at line ')[0].rstrip('.')
 
 
-def build_plan(plan, source):
-    """The parsl.Config of `plan` (None for None); errors name `source`.
-    Building starts nothing: only parsl.load does."""
+def build_config(plan, source):
+    """The parsl.Config of a checked `plan` (None for None); errors name
+    `source`. Building starts nothing: only parsl.load does."""
     if plan is None:
         return None
-    try:
+    with naming_source(source):
         return plan.build()
-    except ConfigError as err:
-        err.source = err.source or source
-        raise

@@ -7,6 +7,7 @@ is imported.
 import difflib
 import functools
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import typing
@@ -14,14 +15,23 @@ from typing import NamedTuple
 
 from .errors import ConfigError
 
-# Modules whose public classes a config file may name in `class = "..."`.
-CLASS_MODULES = ('parsl.executors', 'parsl.providers', 'parsl.launchers',
-                 'parsl.monitoring')
-
-# What each family of classes is called in messages, by module prefix.
-_KINDS = (('parsl.executors', 'executor'), ('parsl.providers', 'provider'),
-          ('parsl.launchers', 'launcher'), ('parsl.monitoring', 'monitoring'),
-          ('parsl.data_provider', 'data staging'))
+# The families of classes a config file may name in `class = "..."`: the
+# module whose `__all__` lists them, the base class Parsl gives the family
+# (module, name) and what messages call it. Read from the installed Parsl: a
+# module it lacks is skipped (parsl.channels exists in Parsl 2024.10.07 and
+# is gone from later releases). Staging classes are found apart, in the
+# modules of parsl.data_provider, which has no `__all__`.
+_FAMILIES = (
+    ('parsl.executors', 'parsl.executors.base', 'ParslExecutor', 'executor'),
+    ('parsl.providers', 'parsl.providers.base', 'ExecutionProvider',
+     'provider'),
+    ('parsl.launchers', 'parsl.launchers.base', 'Launcher', 'launcher'),
+    ('parsl.channels', 'parsl.channels.base', 'Channel', 'channel'),
+    ('parsl.monitoring', 'parsl.monitoring.monitoring', 'MonitoringHub',
+     'monitoring'),
+)
+_STAGING = ('parsl.data_provider', 'parsl.data_provider.staging', 'Staging',
+            'data staging')
 
 EMPTY = inspect.Parameter.empty
 
@@ -33,30 +43,60 @@ class Param(NamedTuple):
     default: object
 
 
+def has_module(name):
+    """Whether the installed Parsl has the module `name`."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # its parent package is missing
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def _families():
+    """(module name, base class, word) of each family the installed Parsl
+    has, the staging family last."""
+    found = []
+    for module_name, base_module, base_name, word in _FAMILIES + (_STAGING,):
+        if has_module(module_name):
+            base = getattr(importlib.import_module(base_module), base_name)
+            found.append((module_name, base, word))
+    return tuple(found)
+
+
+def base_classes():
+    """The base class of each family of Parsl classes a config may name:
+    ParslExecutor, ExecutionProvider, Launcher, ... as the installed Parsl
+    has them."""
+    return tuple(base for _, base, _ in _families())
+
+
 @functools.lru_cache(maxsize=None)
 def parsl_classes():
     """Name -> class of every Parsl class a config file may name."""
-    classes = {}
-    for module_name in CLASS_MODULES:
+    classes, staging = {}, None
+    for module_name, base, _ in _families():
+        if module_name == _STAGING[0]:
+            staging = base
+            continue
         module = importlib.import_module(module_name)
         for name in module.__all__:
-            if inspect.isclass(getattr(module, name)):
-                classes[name] = getattr(module, name)
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and not inspect.isabstract(obj):
+                classes[name] = obj
     import parsl.data_provider
-    from parsl.data_provider.staging import Staging
     for info in pkgutil.iter_modules(parsl.data_provider.__path__):
         module = importlib.import_module(f'parsl.data_provider.{info.name}')
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, Staging)
-                    and obj is not Staging):
+            if (inspect.isclass(obj) and issubclass(obj, staging)
+                    and obj is not staging):
                 classes.setdefault(name, obj)
     return classes
 
 
 def kind(cls):
     """'executor', 'provider', ... for a Parsl class or base class."""
-    for prefix, word in _KINDS:
-        if cls.__module__.startswith(prefix):
+    for module_name, base, word in _families():
+        if issubclass(cls, base) or cls.__module__.startswith(module_name):
             return word
     return cls.__name__
 

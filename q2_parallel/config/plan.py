@@ -3,29 +3,37 @@ objects, then build them.
 
 The whole table is checked before any object is built, so a bad file
 neither starts nor half-builds anything. This is also where the spec's
-files meet today's Parsl: old keyword names are translated, removed ones are
-explained, a HighThroughputExecutor gets a safe address, and Parsl's run
-directory gets a default outside the user's working directory.
-"""
-import os
+files meet the installed Parsl (any release from 2024.10.07 on): old
+keyword names are translated, removed ones are explained, a
+HighThroughputExecutor gets a safe address, and the strategy and run
+directory are read as `normalise` says.
 
-from .default import default_run_dir
+    plan = plan_parsl_table(document['parsl'])   # checked, nothing built
+    config = plan.build()                        # the parsl.Config
+"""
 from .errors import ConfigError
 from .mapping import TABLE as MAPPING_TABLE
-from .parsl_api import EMPTY, did_you_mean, parameters, resolve_class
+from .normalise import file_run_dir, strategy_name
+from .parsl_api import (EMPTY, did_you_mean, has_module, parameters,
+                        resolve_class)
 from .values import convert
 
 # Keywords the spec's files use that Parsl renamed: old -> current. Applied
-# only to classes that have the current name and lack the old one.
+# to classes that have the current name (HTEX's max_workers became
+# max_workers_per_node; where Parsl still takes both, it reads the old one
+# as the new one, so translating changes nothing but Parsl's warning).
 _RENAMED = {'max_workers': 'max_workers_per_node'}
 
-# Keywords Parsl removed, with what to do instead.
+# Keywords that name a module the installed Parsl may no longer have:
+# keyword -> (module, what to do instead). Only when that module is gone is
+# the keyword explained as removed; otherwise it is checked like any other.
 _REMOVED = {
-    'channel': (
-        'Parsl no longer has channels: providers now always run their'
-        ' commands (sbatch, ...) on the machine where QIIME 2 runs. Delete'
-        ' this table and run qiime on a machine that can submit jobs to the'
-        ' cluster itself, usually its login node.'),
+    'channel': ('parsl.channels', (
+        'The installed Parsl has no channels (older releases had them):'
+        ' providers now always run their commands'
+        ' (sbatch, ...) on the machine where QIIME 2 runs. Delete this table'
+        ' and run qiime on a machine that can submit jobs to the cluster'
+        ' itself, usually its login node.')),
 }
 
 _EXECUTORS_KEY = 'executors'
@@ -33,7 +41,8 @@ _EXECUTORS_KEY = 'executors'
 
 class ObjectPlan:
     """A Parsl object to build: its class, its checked keyword arguments
-    (which may hold further plans) and the key path it came from."""
+    (which may hold further plans) and the key path it came from. `repr`
+    reads like the constructor call."""
 
     def __init__(self, cls, kwargs, key):
         self.cls, self.kwargs, self.key = cls, kwargs, key
@@ -73,7 +82,7 @@ class ConfigPlan(ObjectPlan):
                 if name != _EXECUTORS_KEY}
 
 
-def plan_config(table):
+def plan_parsl_table(table):
     """The ConfigPlan of a plain `[parsl]` table, or None when it has no
     executors (a file that only maps actions)."""
     table = {k: v for k, v in table.items() if k != MAPPING_TABLE}
@@ -90,12 +99,11 @@ def plan_config(table):
     kwargs.update(_plan_kwargs(Config, table, 'parsl', {_EXECUTORS_KEY}))
     if 'strategy' in kwargs:
         kwargs['strategy'] = _checked_strategy(kwargs['strategy'])
-    kwargs['run_dir'] = os.path.expanduser(
-        kwargs.get('run_dir') or default_run_dir())
+    kwargs['run_dir'] = file_run_dir(kwargs.get('run_dir'))
     return ConfigPlan(Config, kwargs, 'parsl')
 
 
-def plan_object(table, key, base=None):
+def plan_class_table(table, key, base=None):
     """The plan of one table naming its `class` (which must be a `base`)."""
     table = dict(table)
     name = table.pop('class', None)
@@ -135,7 +143,7 @@ def _plan_executors(entries):
         if not isinstance(entry, dict):
             raise ConfigError('must be a table starting with a line'
                               ' [[parsl.executors]].', key=entry_key)
-        plan = plan_object(entry, entry_key, ParslExecutor)
+        plan = plan_class_table(entry, entry_key, ParslExecutor)
         label = plan.kwargs.get('label')
         if label is None:
             raise ConfigError(
@@ -165,8 +173,7 @@ def _plan_kwargs(cls, table, key, reserved=()):
     kwargs, written_as = {}, {}
     for written, value in table.items():
         value_key = f'{key}.{written}'
-        if written in _REMOVED:
-            raise ConfigError(_REMOVED[written], key=value_key)
+        _check_not_removed(written, params, takes_any, value_key)
         name = _current_name(written, params)
         if name in written_as:
             raise ConfigError(
@@ -180,7 +187,7 @@ def _plan_kwargs(cls, table, key, reserved=()):
                 f'{did_you_mean(written, accepted)} It accepts:'
                 f' {", ".join(accepted)}.', key=value_key)
         kwargs[name] = convert(value, params.get(name), value_key,
-                               plan_object)
+                               plan_class_table)
     missing = [name for name, param in params.items()
                if param.default is EMPTY and name not in kwargs]
     if missing:
@@ -190,11 +197,17 @@ def _plan_kwargs(cls, table, key, reserved=()):
     return kwargs
 
 
+def _check_not_removed(written, params, takes_any, key):
+    if written not in _REMOVED or written in params or takes_any:
+        return
+    module, instead = _REMOVED[written]
+    if not has_module(module):
+        raise ConfigError(instead, key=key)
+
+
 def _current_name(written, params):
     current = _RENAMED.get(written)
-    if current and written not in params and current in params:
-        return current
-    return written
+    return current if current in params else written
 
 
 def _apply_address_rule(cls, kwargs, key):
@@ -227,7 +240,7 @@ def _checked_strategy(strategy):
     from parsl.jobs.strategy import Strategy
     known = [name for name in Strategy(strategy='none', max_idletime=0)
              .strategies if name is not None]
-    strategy = 'none' if strategy is None else strategy
+    strategy = strategy_name(strategy)
     if strategy not in known:
         raise ConfigError(
             f'is "{strategy}", which Parsl does not know. Use one of:'

@@ -6,7 +6,9 @@ objects. So: the string "None" becomes None where Parsl accepts None, a list
 becomes a tuple where Parsl wants a tuple, and a table with a `class`
 becomes a plan for that object (through the `plan_table` callback, so this
 module knows nothing of building). Type hints Parsl does not give are
-guessed from the keyword's default.
+guessed from the keyword's default. Works with the hints of every Parsl
+from 2024.10.07 on, under Python 3.8 too (where Parsl's `Literal` hints come
+from typing_extensions).
 """
 import collections.abc
 import re
@@ -14,7 +16,7 @@ import types
 import typing
 
 from .errors import ConfigError
-from .parsl_api import EMPTY, kind
+from .parsl_api import EMPTY, base_classes, kind
 
 _NONE = type(None)
 # `X | Y` hints are types.UnionType from Python 3.10 on.
@@ -25,21 +27,49 @@ _MAPPINGS = (dict, collections.abc.Mapping)
 _SCALARS = {bool: 'true or false', int: 'a whole number', float: 'a number',
             str: 'a string in quotes'}
 
+
+def _literal_forms():
+    """typing.Literal, and typing_extensions.Literal where that is another
+    object (Python < 3.10.1), which Parsl 2024.10.07 uses on Python 3.8."""
+    forms = [typing.Literal]
+    try:
+        import typing_extensions
+    except ImportError:  # not installed: Parsl does not use it either
+        return tuple(forms)
+    forms.append(getattr(typing_extensions, 'Literal', typing.Literal))
+    return tuple(forms)
+
+
+_LITERALS = _literal_forms()
+
+# Numeric ranges Parsl's classes accept without complaint at construction
+# (measured on Parsl 2024.10.07 and 2026.10.26: none of these is checked
+# when the object is built), although a value outside fails or misbehaves
+# only later, while a run is under way. Each entry says what Parsl would do.
+# Values Parsl itself handles sensibly (mem_per_worker <= 0 means no memory
+# limit; negative retries or max_idletime act as 0) are left to Parsl.
 # keyword: (lowest allowed, whether the lowest itself is allowed, highest)
 _LIMITS = {
+    # Python's ThreadPoolExecutor rejects < 1, but only when Parsl starts
+    # the executor (or, for the internal pool, loads the Config).
     'max_threads': (1, True, None),
+    'internal_tasks_max_threads': (1, True, None),
+    # HTEX reads 0 as "no cap" (`or float('inf')`), a negative as no
+    # worker at all: steps would wait forever.
     'max_workers_per_node': (1, True, None),
+    # The worker pool divides a node's cores by it.
     'cores_per_worker': (0, False, None),
-    'mem_per_worker': (0, False, None),
+    # Counts of nodes and blocks: a block of 0 nodes starts no worker, and
+    # a negative count is meaningless to the scaling strategy.
     'nodes_per_block': (1, True, None),
     'init_blocks': (0, True, None),
     'min_blocks': (0, True, None),
-    'max_blocks': (1, True, None),
+    'max_blocks': (0, True, None),
+    # A ratio of task slots to tasks, which Parsl's docstring bounds by 0
+    # and 1 and its strategy uses unchecked.
     'parallelism': (0, True, 1),
-    'retries': (0, True, None),
-    'internal_tasks_max_threads': (1, True, None),
+    # Parsl's poller clamps it to >= 0 and then polls without pause at 0.
     'strategy_period': (0, False, None),
-    'max_idletime': (0, True, None),
 }
 
 
@@ -69,7 +99,7 @@ def describe(hint):
             options.remove(int)
         text = ' or '.join(describe(option) for option in options)
         return text + (' or "None"' if _NONE in args else '')
-    if origin is typing.Literal:
+    if origin in _LITERALS:
         return 'one of ' + ', '.join(
             f'"{c}"' if isinstance(c, str) else _show(c) for c in args)
     if origin in _SEQUENCES:
@@ -98,10 +128,11 @@ def _hint(param):
         return typing.Union[int, float]
     if default is EMPTY or default is None:
         return typing.Any
-    # An object default such as SingleNodeLauncher(): any class of its family.
-    for cls in type(default).__mro__:
-        if cls.__module__.endswith('.base'):
-            return cls
+    # An object default such as SingleNodeLauncher(): any class of its
+    # family, as Parsl's own base class of the family says.
+    for base in base_classes():
+        if isinstance(default, base):
+            return base
     return typing.Any
 
 
@@ -121,7 +152,7 @@ def _fits(value, hint):
         return True
     if origin in _UNIONS:
         return any(_fits(value, a) for a in args if a is not _NONE)
-    if origin is typing.Literal:
+    if origin in _LITERALS:
         return any(value == a and type(value) is type(a) for a in args)
     if origin in _SEQUENCES:
         return isinstance(value, list)
