@@ -30,7 +30,7 @@ test: lint
 	@for profile in $(PROFILES); do \
 	    bash scripts/run-tests.sh $$profile tests -m "not newer_framework" || exit 1; \
 	done
-	bash scripts/run-tests.sh $(NEWER_FRAMEWORK) tests -m newer_framework
+	bash scripts/run-tests.sh $(NEWER_FRAMEWORK) tests/test_newer_framework.py
 
 test-fast: dev
 	bash scripts/run-tests.sh $(firstword $(PROFILES)) tests -m "not slow and not newer_framework"
