@@ -14,8 +14,6 @@ from .errors import ParallelError, add_note
 _active = threading.local()
 _registry_lock = threading.Lock()
 _entered = []
-# Parsl's own default, relative to wherever the user stands.
-_PARSL_DEFAULT_RUN_DIR = 'runinfo'
 
 
 class ParallelConfig:
@@ -45,8 +43,7 @@ class ParallelConfig:
     def __enter__(self):
         from qiime2.core.cache import get_cache
 
-        from q2_parallel.config import (check_mapping, default_run_dir,
-                                        load_config)
+        from q2_parallel.config import check_mapping, load_config, normalised
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -62,11 +59,8 @@ class ParallelConfig:
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
                       source='the action_executor_mapping of ParallelConfig')
-        config = _fresh_copy(config, _reachable_executors(config, mapping))
-        if config.run_dir == _PARSL_DEFAULT_RUN_DIR:
-            config.run_dir = default_run_dir()
-        if config.strategy is None:  # the spec's spelling, deprecated
-            config.strategy = 'none'
+        config = _fresh_copy(normalised(config),
+                             _reachable_executors(config, mapping))
         self.session = Session(config, mapping, get_cache())
         _active.config = self
         with _registry_lock:
