@@ -47,10 +47,14 @@ setup(
     license='BSD-3-Clause',
     url='https://github.com/q2-parallel/q2-parallel',
     packages=find_packages(include=['q2_parallel', 'q2_parallel.*']),
-    python_requires='>=3.8',
+    # Tested on Python 3.8 (QIIME 2 2022.11's conda environment) and 3.11
+    # (Debian 12); pandas 1.5, which QIIME 2 2022.11 needs, stops at 3.11.
+    python_requires='>=3.8,<3.12',
     # qiime2 and q2cli come from the QIIME 2 environment (conda or Debian),
-    # not from PyPI.
-    install_requires=['parsl', 'tomlkit', 'appdirs', 'psutil'],
+    # not from PyPI.  Parsl: the oldest and newest releases tested (the
+    # profiles in profiles/); 2024.10.07 is the newest for Python 3.8.
+    install_requires=['parsl >=2024.10.7,<=2026.10.26', 'tomlkit', 'appdirs',
+                      'psutil'],
     package_data={
         'q2_parallel': ['citations.bib'],
         'q2_parallel.cli': ['*.pth'],

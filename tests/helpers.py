@@ -10,6 +10,18 @@ VENV_BIN = Path(sys.executable).parent
 QIIME = VENV_BIN / 'qiime'
 
 
+def _profile_of(venv):
+    """The environment profile (profiles/*.env) whose venv is ``venv``."""
+    for env_file in sorted((REPO / 'profiles').glob('*.env')):
+        if f'VENV_NAME={venv.name}\n' in env_file.read_text():
+            return env_file.stem
+    return None
+
+
+# The environment profile these tests run in (see profiles/README.md).
+PROFILE = _profile_of(VENV_BIN.parent)
+
+
 def isolated_env(home, **extra):
     """Environment for a subprocess with its own HOME and config dirs, so
     q2cli's deployment cache and the config lookup are private to a test."""

@@ -4,11 +4,13 @@ the default config as documented. conda-build is not available here, so the
 scripts run for real against a temporary prefix whose ``bin/python`` is the
 venv's Python."""
 import ast
+import importlib.util
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import jinja2
@@ -70,8 +72,22 @@ def imported_distributions():
             else:
                 continue
             names.update(module.split('.')[0] for module in modules)
-    third_party = names - set(sys.stdlib_module_names) - {'q2_parallel'}
+    third_party = {name for name in names - {'q2_parallel'}
+                   if not is_standard_library(name)}
     return {CONDA_NAMES.get(name, name) for name in third_party}
+
+
+def is_standard_library(module):
+    """Whether ``module`` comes with Python (``sys.stdlib_module_names``
+    is new in 3.10: on 3.8, where its file lies tells)."""
+    if hasattr(sys, 'stdlib_module_names'):
+        return module in sys.stdlib_module_names
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin in (None, 'built-in', 'frozen'):
+        return spec is not None
+    stdlib = sysconfig.get_paths()['stdlib']
+    return (spec.origin.startswith(stdlib)
+            and 'site-packages' not in spec.origin)
 
 
 @pytest.fixture(scope='module')
