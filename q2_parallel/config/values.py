@@ -12,6 +12,7 @@ from typing_extensions).
 """
 import collections.abc
 import re
+import sys
 import types
 import typing
 
@@ -28,19 +29,17 @@ _SCALARS = {bool: 'true or false', int: 'a whole number', float: 'a number',
             str: 'a string in quotes'}
 
 
-def _literal_forms():
-    """typing.Literal, and typing_extensions.Literal where that is another
-    object (Python < 3.10.1), which Parsl 2024.10.07 uses on Python 3.8."""
-    forms = [typing.Literal]
-    try:
-        import typing_extensions
-    except ImportError:  # not installed: Parsl does not use it either
-        return tuple(forms)
-    forms.append(getattr(typing_extensions, 'Literal', typing.Literal))
-    return tuple(forms)
+def _is_literal(origin):
+    """Whether `origin` is typing.Literal, or typing_extensions.Literal
+    where that is another object (Python < 3.10.1; Parsl 2024.10.07 uses it
+    on Python 3.8). A hint made with typing_extensions means Parsl has
+    imported it, so it is looked up, never imported, here."""
+    if origin is typing.Literal:
+        return True
+    extensions = sys.modules.get('typing_extensions')
+    return (extensions is not None
+            and origin is getattr(extensions, 'Literal', None))
 
-
-_LITERALS = _literal_forms()
 
 # Numeric ranges Parsl's classes accept without complaint at construction
 # (measured on Parsl 2024.10.07 and 2026.10.26: none of these is checked
@@ -99,7 +98,7 @@ def describe(hint):
             options.remove(int)
         text = ' or '.join(describe(option) for option in options)
         return text + (' or "None"' if _NONE in args else '')
-    if origin in _LITERALS:
+    if _is_literal(origin):
         return 'one of ' + ', '.join(
             f'"{c}"' if isinstance(c, str) else _show(c) for c in args)
     if origin in _SEQUENCES:
@@ -152,7 +151,7 @@ def _fits(value, hint):
         return True
     if origin in _UNIONS:
         return any(_fits(value, a) for a in args if a is not _NONE)
-    if origin in _LITERALS:
+    if _is_literal(origin):
         return any(value == a and type(value) is type(a) for a in args)
     if origin in _SEQUENCES:
         return isinstance(value, list)
