@@ -7,7 +7,12 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import PROFILE, REPO
+
+# Slow: builds environments with apt and pip.
+pytestmark = pytest.mark.slow
 
 BOOTSTRAP = REPO / 'scripts' / 'bootstrap-venv.sh'
 VENV = Path(sys.executable).parent.parent

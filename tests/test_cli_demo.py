@@ -8,6 +8,9 @@ import pytest
 from tests.helpers import isolated_env, parallel_config_toml, run_qiime
 from tests.test_cli_run import CONFIGS
 
+# Slow: runs the real qiime in subprocesses.
+pytestmark = pytest.mark.slow
+
 MIXED = parallel_config_toml(htex='htex', mapping={'step_gc_content': 'htex'})
 
 

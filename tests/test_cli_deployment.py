@@ -19,6 +19,9 @@ import pytest
 
 from tests.helpers import QIIME, REPO, isolated_env, run_qiime
 
+# Slow: runs the real qiime in subprocesses.
+pytestmark = pytest.mark.slow
+
 CLI_TEST_PLUGIN = textwrap.dedent('''\
     """A third-party plugin for the tests of q2-parallel's CLI hook.
 

@@ -18,6 +18,9 @@ from tests.helpers import QIIME, parallel_config_toml, run_qiime
 from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
                                        words)
 
+# Slow: runs the real qiime in subprocesses.
+pytestmark = pytest.mark.slow
+
 THREADS = parallel_config_toml()
 CONFIGS = {
     'threads': THREADS,

@@ -141,6 +141,7 @@ def test_spec_file_without_mapping_loads_in_parsl(parsl_env):
         assert run_on('default') == os.getpid()
 
 
+@pytest.mark.slow  # starts real HTEX workers
 def test_spec_file_runs_mapped_action_on_htex(parsl_env):
     """The one HTEX run of these tests (about 6 s): the spec's file, its
     mapped action on worker processes, the rest in threads."""

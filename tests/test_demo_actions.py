@@ -8,6 +8,7 @@ import unittest
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from qiime2 import Artifact
 from qiime2.plugin.testing import TestPluginBase
 from qiime2.plugins import parallel
@@ -134,6 +135,7 @@ class ApplyStepTests(unittest.TestCase):
 
 
 class PipelineTests(ExampleDataTestCase):
+    @pytest.mark.slow  # many partition counts
     def test_result_does_not_depend_on_partitions(self):
         for pipeline_id, step_id, parameters in PIPELINES:
             pipeline = getattr(parallel.pipelines, pipeline_id)
@@ -148,6 +150,7 @@ class PipelineTests(ExampleDataTestCase):
                         self.assertEqual(result.type, expected.type)
                         self.assert_same_files(result, expected)
 
+    @pytest.mark.slow  # 129 steps
     def test_sixty_four_partitions(self):
         counts, = parallel.pipelines.count_kmers(self.sequences,
                                                  partitions=64)

@@ -4,11 +4,15 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import pytest
 from qiime2 import Artifact
 from qiime2.plugins import parallel
 
 from q2_parallel.demo import simulate_reads, write_reads
 from tests.helpers import isolated_env, run_qiime
+
+# Slow: runs the real qiime in subprocesses.
+pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).parent / 'data' / 'demo'
 

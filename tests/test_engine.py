@@ -9,6 +9,7 @@ import time
 import unittest
 
 import psutil
+import pytest
 
 from qiime2 import Artifact
 from qiime2.plugins import paralleltest
@@ -160,6 +161,7 @@ class ThreadPoolRunTests(unittest.TestCase):
             self.assertEqual(result.squared.view(list),
                              self.serial.squared.view(list))
 
+    @pytest.mark.slow  # ten runs
     def test_ten_blocks_in_a_row_leave_nothing_behind(self):
         with ParallelConfig(thread_config(), {}):
             paralleltest.pipelines.square_all.parallel(self.ints)._result()
@@ -207,6 +209,7 @@ class ThreadPoolRunTests(unittest.TestCase):
         self.assertTrue(callable(get_config_from_file))
 
 
+@pytest.mark.slow  # starts real HTEX workers
 class WorkerProcessTests(unittest.TestCase):
     """HighThroughputExecutor: steps in local worker processes."""
 

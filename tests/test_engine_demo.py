@@ -4,6 +4,7 @@ import os
 import tempfile
 import unittest
 
+import pytest
 from qiime2 import Artifact
 from qiime2.plugins import parallel as demo
 
@@ -30,6 +31,7 @@ def exported(result):
     return files
 
 
+@pytest.mark.slow  # runs the demo Pipelines serially, on threads and HTEX
 class DemoThroughEngineTests(unittest.TestCase):
     def test_serial_and_parallel_outputs_are_identical(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,9 @@ from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
                                        words)
 from tests.test_cli_run import wait_for_step
 
+# Slow: kills real workers and qiime processes.
+pytestmark = pytest.mark.slow
+
 # How long a run may take before the test calls it stuck.
 RUN_TIMEOUT = 120
 # Enough integers that their squares do not fit in the small disks below.

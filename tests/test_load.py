@@ -15,6 +15,9 @@ from q2_parallel import ParallelConfig
 from tests.engine_support import (int_list, mixed_config, resources,
                                   thread_config)
 
+# Slow: runs 500-partition Pipelines on threads and HTEX workers.
+pytestmark = pytest.mark.slow
+
 CONFIGS = {
     'threads': (thread_config, {}),
     'htex': (mixed_config, {'square': 'htex'}),  # 2 worker processes

@@ -18,6 +18,9 @@ from nbclient import NotebookClient
 
 from tests.helpers import REPO, VENV_BIN, isolated_env, parallel_config_toml
 
+# Slow: runs notebooks in real Jupyter kernels.
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = REPO / 'examples' / 'parallel-pipelines.ipynb'
 KERNEL_NAME = 'q2-parallel-venv'
 

@@ -1,6 +1,7 @@
 """The plugin is registered with QIIME 2 and seen by the real `qiime`."""
 import unittest
 
+import pytest
 from qiime2.plugin.testing import TestPluginBase
 
 from tests.helpers import run_qiime
@@ -22,6 +23,7 @@ class PluginSetupTests(TestPluginBase):
         self.assertIn('parallel', qiime2.sdk.PluginManager().plugins)
 
 
+@pytest.mark.slow  # runs the real qiime in subprocesses
 class QiimeCommandTests(unittest.TestCase):
     def test_qiime_info_lists_plugin(self):
         result = run_qiime('info')

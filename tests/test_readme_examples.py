@@ -16,6 +16,9 @@ import pytest
 from tests.helpers import REPO, VENV_BIN, isolated_env
 from tests.test_recipe import python_link, run_script
 
+# Slow: runs the README's blocks in subprocesses.
+pytestmark = pytest.mark.slow
+
 README = REPO / 'README.md'
 MARK = '<!-- tested -->'
 RUNNERS = {'bash': ['bash', '-e', '-o', 'pipefail'],

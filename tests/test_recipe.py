@@ -261,6 +261,7 @@ def test_upgrade_replaces_an_unedited_default(prefix):
     assert path.read_text() == default_config_text()
 
 
+@pytest.mark.slow  # runs the real qiime in subprocesses
 def test_recipe_test_section_passes_in_this_environment(recipe, prefix):
     """The imports and commands conda-build would run in its test
     environment, here with the venv and the prefix post-link wrote to."""

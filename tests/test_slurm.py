@@ -28,6 +28,7 @@ from tests.slurm_cluster import (PARTITION, SlurmCluster, missing_programs,
                                  wait_until)
 
 pytestmark = [
+    pytest.mark.slow,  # a real Slurm cluster
     pytest.mark.skipif(
         bool(missing_programs()),
         reason='Slurm is not installed (missing: '
