@@ -51,9 +51,12 @@ setup(
     # (Debian 12); pandas 1.5, which QIIME 2 2022.11 needs, stops at 3.11.
     python_requires='>=3.8,<3.12',
     # qiime2 and q2cli come from the QIIME 2 environment (conda or Debian),
-    # not from PyPI.  Parsl: the oldest and newest releases tested (the
-    # profiles in profiles/); 2024.10.07 is the newest for Python 3.8.
-    install_requires=['parsl >=2024.10.7,<=2026.10.26', 'tomlkit', 'appdirs',
+    # not from PyPI.  Parsl: from 2024.10.07 (the newest for Python 3.8);
+    # tested with that and with 2026.10.26 (profiles/).  No upper bound:
+    # QIIME 2 loads plugins through pkg_resources, which checks these
+    # requirements, so a Parsl above a bound would stop every `qiime`
+    # command instead of only what a newer Parsl might change.
+    install_requires=['parsl >=2024.10.7', 'tomlkit', 'appdirs',
                       'psutil'],
     package_data={
         'q2_parallel': ['citations.bib'],

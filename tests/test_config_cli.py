@@ -39,6 +39,8 @@ def test_show_names_the_file_the_step_and_what_it_resolves_to(run,
     result = run('show')
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert ('Engine:      q2-parallel (QIIME 2 2022.11 has no engine of its'
+            ' own)') in out
     assert f'Config file: {user}' in out
     assert 'lookup step 2 (user config dir)' in out
     assert ("htex: HighThroughputExecutor(label='htex',"

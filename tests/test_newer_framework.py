@@ -90,3 +90,40 @@ def test_a_config_file_we_write_runs_under_the_frameworks_engine(home):
         'print(a.equals(b))\n'.replace('sys.argv[1:]', repr(
             [str(tables['serial']), str(tables['parallel'])])), home)
     assert read.stdout.strip() == 'True', read.stderr
+
+
+def test_config_tool_says_the_framework_is_in_charge(home):
+    show = subprocess.run([sys.executable, '-m', 'q2_parallel.config', 'show'],
+                          capture_output=True, text=True, timeout=120,
+                          env=isolated_env(home))
+    assert show.returncode == 0, show.stderr
+    assert ("Engine:      QIIME 2 2024.5's own (q2-parallel steps aside"
+            in show.stdout)
+
+
+def test_every_file_we_write_loads_under_the_frameworks_reader(home):
+    result = python(
+        'import subprocess, sys, warnings\n'
+        'from pathlib import Path\n'
+        'from qiime2.sdk.parallel_config import get_config_from_file\n'
+        'from q2_parallel.config import write_default_config\n'
+        'warnings.simplefilter("error")\n'
+        f'folder = Path({str(home)!r}) / "written"\n'
+        'folder.mkdir()\n'
+        'for args in (["init", "local.toml"],\n'
+        '             ["init", "slurm.toml", "--cluster", "slurm"]):\n'
+        '    subprocess.run([sys.executable, "-m", "q2_parallel.config",\n'
+        '                    *args], cwd=folder, check=True)\n'
+        'write_default_config(folder / "default.toml")\n'
+        'for name in ("local.toml", "slurm.toml", "default.toml"):\n'
+        '    config, mapping = get_config_from_file(folder / name)\n'
+        '    labels = [e.label for e in config.executors]\n'
+        '    assert config.strategy == "none" and "default" in labels\n'
+        '    for e in config.executors:\n'
+        '        if type(e).__name__ == "HighThroughputExecutor":\n'
+        '            assert e.address, name\n'
+        '    print(name, "loads")\n', home)
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines()
+            if line.endswith(' loads')] == [
+        'local.toml loads', 'slurm.toml loads', 'default.toml loads']

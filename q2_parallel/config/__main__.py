@@ -32,9 +32,24 @@ def show():
         plan, mapping = check_default()
     else:
         plan, mapping = _or_exit(_check_and_build, found.path)
+    click.echo(f'Engine:      {_engine_in_charge()}')
     click.echo(f'Config file: {found.path or BUILT_IN_SOURCE}')
     click.echo(f'Found by:    {found.reason}')
     _echo_resolved(plan, mapping)
+
+
+def _engine_in_charge():
+    """Who runs `--parallel` with this file in this environment."""
+    from q2_parallel.internals import qiime2_private
+
+    release = qiime2_private.release()
+    if qiime2_private.is_known_release():
+        return f'q2-parallel (QIIME 2 {release} has no engine of its own)'
+    if qiime2_private.has_own_engine():
+        return (f"QIIME 2 {release}'s own (q2-parallel steps aside; this"
+                ' file is read by both)')
+    return (f'none (q2-parallel knows the internals of QIIME 2'
+            f' {qiime2_private.KNOWN_RELEASE} only, not of {release})')
 
 
 @main.command()
