@@ -13,10 +13,16 @@ Never run by ``make test``: timings belong here, not in assertions.
 4. The demo Pipeline ``count_kmers`` with 64 partitions on the example data.
 5. 500 partitions on a ThreadPool and on HTEX, with the main process's
    peak memory and its threads / descriptors / children before and after.
+6. `qiime --help` and `qiime info` with q2-parallel (its plugin and q2cli
+   hook) and in a venv that sees the same QIIME 2 without q2-parallel.
 """
 import argparse
 import resource
+import statistics
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 from qiime2 import Artifact
 from qiime2.plugins import parallel as demo, paralleltest
@@ -26,6 +32,7 @@ from q2_parallel.demo import simulate_reads, write_reads
 from tests.engine_support import mixed_config as htex
 from tests.engine_support import resources
 from tests.engine_support import thread_config as threads
+from tests.helpers import QIIME, isolated_env, venv_seeing_qiime
 
 TOTAL_BURN = 160000  # units of CPU work in one run, split over partitions
 
@@ -115,6 +122,29 @@ def load_rows(ints, partitions=500):
     return rows
 
 
+def cli_startup_rows(runs=5):
+    """(command, median seconds with q2-parallel, without) for `qiime
+    --help` and `qiime info`, each venv's q2cli cache built first."""
+    with tempfile.TemporaryDirectory(prefix='q2p-bench-') as tmp:
+        _, without = venv_seeing_qiime(Path(tmp) / 'venv')
+        medians = {}
+        for label, qiime in (('with', QIIME), ('without', without)):
+            env = isolated_env(Path(tmp) / label)
+            subprocess.run([str(qiime), 'info'], env=env, check=True,
+                           capture_output=True)
+            for args in (['--help'], ['info']):
+                medians[label, args[0]] = statistics.median(
+                    _seconds([str(qiime), *args], env) for _ in range(runs))
+    return [(f'qiime {command}', medians['with', command],
+             medians['without', command]) for command in ('--help', 'info')]
+
+
+def _seconds(command, env):
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
@@ -138,6 +168,10 @@ def main():
     serial, pool = demo_rows()
     print(f'demo count_kmers, 64 partitions, example data: serial '
           f'{serial:.2f} s, ThreadPool {pool:.2f} s')
+    print('\n| command | with q2-parallel (ms) | without (ms) |')
+    print('|---|---:|---:|')
+    for command, with_it, without in cli_startup_rows():
+        print(f'| `{command}` | {with_it * 1000:.0f} | {without * 1000:.0f} |')
     if not args.quick:
         print('\n| 500 partitions | wall (s) | peak RSS of main (MB) '
               '| threads / fds / children before -> after |')

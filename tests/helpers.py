@@ -65,3 +65,21 @@ def parallel_config_toml(*, threads=True, htex=None, mapping=None,
         tables.append('[parsl.executor_mapping]\n' + ''.join(
             f'{action} = "{label}"\n' for action, label in mapping.items()))
     return '\n'.join(tables)
+
+
+def venv_seeing_qiime(venv):
+    """A venv at `venv` that sees the project venv's site-packages (QIIME 2,
+    q2cli, parsl) but not q2-parallel: paths listed in a .pth are importable,
+    but their own .pth files (the develop install, the hook) are not read.
+    Returns its site-packages and its `qiime` command."""
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
+                   check=True)
+    site = next(venv.glob('lib/python*/site-packages'))
+    project_site = next(Path(sys.executable).parent.parent.glob(
+        'lib/python*/site-packages'))
+    (site / 'project-site.pth').write_text(f'{project_site}\n')
+    qiime = venv / 'bin' / 'qiime'
+    qiime.write_text(f'#!{venv}/bin/python\nimport sys\n'
+                     'from q2cli.__main__ import qiime\nsys.exit(qiime())\n')
+    qiime.chmod(0o755)
+    return site, qiime

@@ -12,12 +12,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import QIIME, REPO, isolated_env, run_qiime
+from tests.helpers import REPO, isolated_env, run_qiime, venv_seeing_qiime
 
 # Slow: runs the real qiime in subprocesses.
 pytestmark = pytest.mark.slow
@@ -239,24 +237,6 @@ def test_every_pipeline_of_every_plugin_gets_the_options(
         assert has_parallel_options(shown.stdout), (plugin, action)
 
 
-def venv_seeing_qiime(venv):
-    """A venv at `venv` that sees the project venv's site-packages (QIIME 2,
-    q2cli, parsl) but not q2-parallel: paths listed in a .pth are importable,
-    but their own .pth files (the develop install, the hook) are not read.
-    Returns its site-packages and its `qiime` command."""
-    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
-                   check=True)
-    site = next(venv.glob('lib/python*/site-packages'))
-    project_site = next(Path(sys.executable).parent.parent.glob(
-        'lib/python*/site-packages'))
-    (site / 'project-site.pth').write_text(f'{project_site}\n')
-    qiime = venv / 'bin' / 'qiime'
-    qiime.write_text(f'#!{venv}/bin/python\nimport sys\n'
-                     'from q2cli.__main__ import qiime\nsys.exit(qiime())\n')
-    qiime.chmod(0o755)
-    return site, qiime
-
-
 @pytest.fixture(scope='module')
 def venv_without_q2_parallel(tmp_path_factory):
     """The hook's .pth left behind without the package, as after
@@ -302,30 +282,3 @@ def test_q2cli_keeps_working_when_q2_parallel_is_gone(
     info = subprocess.run([str(venv_without_q2_parallel), 'info'], env=env,
                           capture_output=True, text=True).stdout
     assert 'parallel' not in info
-
-
-def _median_seconds(command, env, runs=5):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
-def test_report_help_and_info_timing(tmp_path, venv_without_q2_parallel,
-                                     capsys):
-    """Reported, not asserted: `qiime --help` and `qiime info` with the
-    plugin and its hook, and without q2-parallel installed."""
-    figures = []
-    for label, qiime in (('with q2-parallel', QIIME),
-                         ('without q2-parallel', venv_without_q2_parallel)):
-        env = isolated_env(tmp_path / label)
-        subprocess.run([str(qiime), 'info'], env=env, capture_output=True,
-                       check=True)  # builds the cache
-        for args in (['--help'], ['info']):
-            seconds = _median_seconds([str(qiime), *args], env)
-            figures.append(f'qiime {" ".join(args)} {label}: '
-                           f'{seconds * 1000:.0f} ms (median of 5)')
-    with capsys.disabled():
-        print('\n' + '\n'.join(figures))

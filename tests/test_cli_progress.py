@@ -1,10 +1,8 @@
 """The progress line a parallel run shows on a terminal."""
 import io
-from collections import namedtuple
 
 from q2_parallel.cli.progress import ProgressReporter, format_progress
-
-StepCounts = namedtuple('StepCounts', 'done running waiting')
+from q2_parallel.engine import StepCounts
 
 
 def test_progress_line_counts_steps_and_elapsed_time():
