@@ -61,6 +61,7 @@ setup(
     package_data={
         'q2_parallel': ['citations.bib'],
         'q2_parallel.cli': ['*.pth'],
+        'q2_parallel.config': ['templates/*.toml'],
     },
     cmdclass={'build_py': BuildWithCliHook, 'develop': DevelopWithCliHook},
     entry_points={

@@ -119,59 +119,61 @@ _GC_OUTPUT_DESCRIPTIONS = {
 
 # Pipelines -------------------------------------------------------------------
 
-plugin.pipelines.register_function(
-    function=pipelines.count_kmers,
-    inputs=_SEQUENCES_INPUT,
-    parameters={**_K, **_PARTITIONS},
-    outputs=_KMER_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions={**_K_DESCRIPTION, **_PARTITIONS_DESCRIPTION},
-    output_descriptions=_KMER_OUTPUT_DESCRIPTIONS,
+
+def _register_pipeline(function, parameters, parameter_descriptions,
+                       outputs, output_descriptions, name, description,
+                       parallel_work, examples):
+    """A demo Pipeline: the reads in, its own parameters plus `partitions`,
+    and the same closing sentence on what --parallel does."""
+    plugin.pipelines.register_function(
+        function=function,
+        inputs=_SEQUENCES_INPUT,
+        parameters={**parameters, **_PARTITIONS},
+        outputs=outputs,
+        input_descriptions=_SEQUENCES_DESCRIPTION,
+        parameter_descriptions={**parameter_descriptions,
+                                **_PARTITIONS_DESCRIPTION},
+        output_descriptions=output_descriptions,
+        name=name,
+        description=(f'{description} A demo of a split-apply-combine '
+                     f'Pipeline; run it with --parallel to {parallel_work} '
+                     'the parts at the same time.'),
+        citations=[citations['bolyen2019qiime2']],
+        examples=examples)
+
+
+_register_pipeline(
+    pipelines.count_kmers, _K, _K_DESCRIPTION, _KMER_OUTPUTS,
+    _KMER_OUTPUT_DESCRIPTIONS,
     name='Count k-mers per sample, in parts',
     description=(
         'Count the k-mers of the reads of each sample: the reads are split '
         'into parts, the k-mers of each part are counted, and the partial '
-        'counts are summed. A demo of a split-apply-combine Pipeline; run it '
-        'with --parallel to count the parts at the same time.'),
-    citations=[citations['bolyen2019qiime2']],
+        'counts are summed.'),
+    parallel_work='count',
     examples={'import_reads_and_count_kmers': examples.count_kmers})
 
-plugin.pipelines.register_function(
-    function=pipelines.dereplicate,
-    inputs=_SEQUENCES_INPUT,
-    parameters={**_MIN_ABUNDANCE, **_PARTITIONS},
-    outputs=_DEREPLICATE_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions={**_MIN_ABUNDANCE_DESCRIPTION,
-                            **_PARTITIONS_DESCRIPTION},
-    output_descriptions=_DEREPLICATE_OUTPUT_DESCRIPTIONS,
+_register_pipeline(
+    pipelines.dereplicate, _MIN_ABUNDANCE, _MIN_ABUNDANCE_DESCRIPTION,
+    _DEREPLICATE_OUTPUTS, _DEREPLICATE_OUTPUT_DESCRIPTIONS,
     name='Dereplicate reads into unique sequences, in parts',
     description=(
         'Group identical reads into unique sequences, count the copies of '
         'each in each sample and drop rare ones: the reads are split so that '
         'all copies of a sequence share a part, each part is dereplicated, '
-        'and the partial tables and sequences are merged. A demo of a '
-        'split-apply-combine Pipeline; run it with --parallel to dereplicate '
-        'the parts at the same time.'),
-    citations=[citations['bolyen2019qiime2']],
+        'and the partial tables and sequences are merged.'),
+    parallel_work='dereplicate',
     examples={'import_reads_and_dereplicate': examples.dereplicate})
 
-plugin.pipelines.register_function(
-    function=pipelines.gc_content,
-    inputs=_SEQUENCES_INPUT,
-    parameters={**_BIN_WIDTH, **_PARTITIONS},
-    outputs=_GC_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions={**_BIN_WIDTH_DESCRIPTION,
-                            **_PARTITIONS_DESCRIPTION},
-    output_descriptions=_GC_OUTPUT_DESCRIPTIONS,
+_register_pipeline(
+    pipelines.gc_content, _BIN_WIDTH, _BIN_WIDTH_DESCRIPTION, _GC_OUTPUTS,
+    _GC_OUTPUT_DESCRIPTIONS,
     name='GC-content distribution per sample, in parts',
     description=(
         'Count how many reads of each sample fall in each GC-content bin: '
         'the reads are split into parts, each part is binned, and the '
-        'partial counts are summed. A demo of a split-apply-combine Pipeline; '
-        'run it with --parallel to bin the parts at the same time.'),
-    citations=[citations['bolyen2019qiime2']],
+        'partial counts are summed.'),
+    parallel_work='bin',
     examples={'import_reads_and_bin_gc_content': examples.gc_content})
 
 # Split, apply and combine steps ----------------------------------------------
@@ -206,41 +208,38 @@ _register_step(
         'the parts of one split are disjoint and together hold every read.'),
     example=examples.step_split_sequences)
 
-_register_step(
-    step_count_kmers,
-    inputs=_SEQUENCES_INPUT,
-    parameters=_K,
-    outputs=_KMER_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions=_K_DESCRIPTION,
-    output_descriptions=_KMER_OUTPUT_DESCRIPTIONS,
-    name='Count k-mers per sample',
+
+def _register_apply_step(function, parameters, parameter_descriptions,
+                         outputs, output_descriptions, name, description,
+                         example):
+    """An apply step: the reads of one part in, the Pipeline's own
+    parameters and outputs."""
+    _register_step(
+        function, description, example, inputs=_SEQUENCES_INPUT,
+        parameters=parameters, outputs=outputs,
+        input_descriptions=_SEQUENCES_DESCRIPTION,
+        parameter_descriptions=parameter_descriptions,
+        output_descriptions=output_descriptions, name=name)
+
+
+_register_apply_step(
+    step_count_kmers, _K, _K_DESCRIPTION, _KMER_OUTPUTS,
+    _KMER_OUTPUT_DESCRIPTIONS, name='Count k-mers per sample',
     description='Count the k-mers of the reads of each sample.',
     example=examples.step_count_kmers)
 
-_register_step(
-    step_dereplicate,
-    inputs=_SEQUENCES_INPUT,
-    parameters=_MIN_ABUNDANCE,
-    outputs=_DEREPLICATE_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions=_MIN_ABUNDANCE_DESCRIPTION,
-    output_descriptions=_DEREPLICATE_OUTPUT_DESCRIPTIONS,
+_register_apply_step(
+    step_dereplicate, _MIN_ABUNDANCE, _MIN_ABUNDANCE_DESCRIPTION,
+    _DEREPLICATE_OUTPUTS, _DEREPLICATE_OUTPUT_DESCRIPTIONS,
     name='Dereplicate reads into unique sequences',
     description=('Group identical reads and count the copies of each in each '
                  'sample. The abundance filter needs all copies of a '
                  'sequence at once, which step-split-sequences guarantees.'),
     example=examples.step_dereplicate)
 
-_register_step(
-    step_gc_content,
-    inputs=_SEQUENCES_INPUT,
-    parameters=_BIN_WIDTH,
-    outputs=_GC_OUTPUTS,
-    input_descriptions=_SEQUENCES_DESCRIPTION,
-    parameter_descriptions=_BIN_WIDTH_DESCRIPTION,
-    output_descriptions=_GC_OUTPUT_DESCRIPTIONS,
-    name='GC-content distribution',
+_register_apply_step(
+    step_gc_content, _BIN_WIDTH, _BIN_WIDTH_DESCRIPTION, _GC_OUTPUTS,
+    _GC_OUTPUT_DESCRIPTIONS, name='GC-content distribution',
     description=('Count how many reads of each sample fall in each '
                  'GC-content bin.'),
     example=examples.step_gc_content)
