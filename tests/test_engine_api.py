@@ -1,0 +1,107 @@
+"""What a Python user sees of the engine's objects: stand-ins that can be
+shown whatever happened to their step, actions inside a Pipeline that check
+their arguments at the call, and blocks in several threads at once."""
+import os
+import sys
+import threading
+
+import pytest
+import qiime2.sdk
+from qiime2.plugin import Plugin
+from qiime2.plugins import paralleltest
+
+from q2_parallel import ParallelConfig
+from tests.engine_support import int_list, thread_config
+
+BIN_DIR = os.path.dirname(sys.executable)
+
+
+def test_repr_of_a_failed_step_names_the_failure_without_raising():
+    with ParallelConfig(thread_config(), {}):
+        results = paralleltest.methods.fail.parallel(int_list([1]),
+                                                     message='broken input')
+        with pytest.raises(ValueError):
+            results._result()
+        shown = repr(results)
+        shown_output = repr(results.failed)
+    assert 'paralleltest:fail, failed' in shown
+    assert 'broken input' in shown
+    assert shown_output.startswith('<artifact: failed of paralleltest:fail,'
+                                   ' failed: ValueError(')
+
+
+def test_repr_of_a_finished_step_is_its_result():
+    with ParallelConfig(thread_config(), {}):
+        results = paralleltest.methods.square.parallel(int_list([2]))
+        squared = results._result().squared
+        assert repr(results.squared) == repr(squared)
+
+
+def _call_with_a_wrong_argument(ctx, ints):
+    square = ctx.get_action('paralleltest', 'square')
+    calls.append(square.__name__)
+    square(ints=ints, power=3)
+
+
+calls = []
+_plugin = Plugin(name='wrong-call', version='0.0.1',
+                 website='https://qiime2.org', package='tests',
+                 project_name='wrong-call')
+_plugin.pipelines.register_function(
+    function=_call_with_a_wrong_argument,
+    inputs={'ints': paralleltest.methods.square.signature.inputs['ints']
+            .qiime_type},
+    parameters={}, outputs=[('never', paralleltest.methods.square
+                             .signature.outputs['squared'].qiime_type)],
+    name='Wrong call', description='Calls square with a wrong argument.')
+
+
+def test_a_wrong_argument_in_a_pipeline_fails_at_the_call():
+    qiime2.sdk.PluginManager().add_plugin(_plugin)
+    pipeline = qiime2.sdk.PluginManager().plugins['wrong-call'] \
+        .actions['_call_with_a_wrong_argument']
+    with ParallelConfig(thread_config(), {}) as config:
+        with pytest.raises(TypeError, match='power'):
+            pipeline.parallel(int_list([1]))._result()
+        assert config.progress().done == 0  # square was never submitted
+    assert calls == ['square']
+
+
+def test_blocks_in_two_threads_overlapping_in_any_order(monkeypatch):
+    """The first block in puts this Python's bin/ on PATH, the last one out
+    takes it away, whichever thread leaves first."""
+    monkeypatch.setenv('PATH', os.pathsep.join(
+        part for part in os.environ['PATH'].split(os.pathsep)
+        if part != BIN_DIR))
+    path_before = os.environ['PATH']
+    inside = threading.Barrier(2)
+    first_out = threading.Event()
+    seen, errors = [], []
+
+    def block(leave_first):
+        try:
+            with ParallelConfig(thread_config(), {}):
+                inside.wait(timeout=60)
+                squared = paralleltest.methods.square.parallel(
+                    int_list([3]))._result().squared.view(list)
+                seen.append((squared,
+                             BIN_DIR in os.environ['PATH'].split(os.pathsep)))
+                if leave_first:
+                    first_out.set()
+                else:
+                    first_out.wait(timeout=60)
+                    seen.append(('after the first left', BIN_DIR in
+                                 os.environ['PATH'].split(os.pathsep)))
+        except BaseException as error:  # reported below, in the test thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=block, args=(first,))
+               for first in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert ([9], True) in seen and seen.count(([9], True)) == 2
+    assert ('after the first left', True) in seen
+    assert os.environ['PATH'] == path_before
