@@ -282,3 +282,29 @@ def test_q2cli_keeps_working_when_q2_parallel_is_gone(
     info = subprocess.run([str(venv_without_q2_parallel), 'info'], env=env,
                           capture_output=True, text=True).stdout
     assert 'parallel' not in info
+
+
+def test_a_failed_q2cli_patch_leaves_qiime_working_with_one_line(tmp_path):
+    """Should extending q2cli fail (a q2cli that changed in a way the
+    release check cannot see), `qiime` works without the two options, and
+    says why in one line."""
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    (broken / 'sitecustomize.py').write_text(textwrap.dedent('''
+        from q2_parallel.internals import q2cli_private
+
+        def extend_action_commands(*args):
+            raise RuntimeError('ActionCommand has no _misc')
+
+        q2cli_private.extend_action_commands = extend_action_commands
+        '''))
+    env = isolated_env(tmp_path / 'home', PYTHONPATH=broken)
+    run_qiime('info', env=env)  # builds the cache
+    shown = run_qiime('paralleltest', 'square-all', '--help', env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert not has_parallel_options(shown.stdout)
+    assert shown.stderr.splitlines() == [
+        'q2-parallel: --parallel and --parallel-config are not available '
+        '(extending q2cli failed: RuntimeError: ActionCommand has no _misc).']
+    info = run_qiime('info', env=env)
+    assert info.returncode == 0 and 'paralleltest' in info.stdout

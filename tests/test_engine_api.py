@@ -105,3 +105,33 @@ def test_blocks_in_two_threads_overlapping_in_any_order(monkeypatch):
     assert ([9], True) in seen and seen.count(([9], True)) == 2
     assert ('after the first left', True) in seen
     assert os.environ['PATH'] == path_before
+
+
+FAILING_SCRIPT = """
+from qiime2 import Artifact
+from qiime2.plugins import paralleltest
+from q2_parallel import ParallelConfig
+from tests.engine_support import thread_config
+ints = Artifact.import_data('IntList', [1, 2])
+with ParallelConfig(thread_config(), {}):
+    paralleltest.pipelines.square_then_fail.parallel(ints)._result()
+"""
+
+
+@pytest.mark.slow  # a Python subprocess
+def test_an_uncaught_step_failure_shows_the_step_and_the_logs(tmp_path):
+    """On every Python (3.8 shows no exception notes), the traceback names
+    the failed step and where Parsl's logs are kept."""
+    import subprocess
+
+    from tests.helpers import REPO, isolated_env
+
+    result = subprocess.run([sys.executable, '-c', FAILING_SCRIPT],
+                            capture_output=True, text=True, timeout=300,
+                            cwd=REPO, env=isolated_env(tmp_path))
+    assert result.returncode == 1
+    last_lines = result.stderr.strip().splitlines()[-3:]
+    assert last_lines[0].startswith('ValueError: ')
+    assert any('(raised by the step paralleltest:fail of a parallel run)'
+               in line for line in last_lines)
+    assert last_lines[-1].startswith('Parsl logs of this run: ')

@@ -6,8 +6,6 @@ rejects unknown options before any plugin is imported
 (``q2cli/click/command.py`` :40-84), so options can only be added by
 extending its ``ActionCommand``.
 """
-import sys
-
 # The q2cli release whose internals this module was written for.
 KNOWN_RELEASE = '2022.11'
 # The log q2cli writes an action's output to (``q2cli/commands.py`` :336).
@@ -123,10 +121,12 @@ def exit_with_error(error, header, traceback):
 
 
 def warn(text):
-    """One line on stderr, in q2cli's warning style when it can."""
+    """One line on stderr, in q2cli's warning style on a terminal."""
+    import click
+
     try:
         from q2cli.core.config import CONFIG
         text = CONFIG.cfg_style('warning', text)
     except Exception:
         pass
-    print(text, file=sys.stderr)
+    click.echo(text, err=True)  # drops the style where it is no terminal
