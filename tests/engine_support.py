@@ -24,7 +24,7 @@ def mixed_config(workers=2, retries=0):
         executors=[
             ThreadPoolExecutor(label='default', max_threads=2),
             HighThroughputExecutor(
-                label='htex', address='127.0.0.1',
+                label='htex', address='127.0.0.1', encrypted=True,
                 max_workers_per_node=workers, heartbeat_period=1,
                 provider=LocalProvider(init_blocks=1, max_blocks=1))],
         strategy='none', retries=retries)

@@ -45,7 +45,8 @@ def test_show_names_the_file_the_step_and_what_it_resolves_to(run,
     assert 'lookup step 2 (user config dir)' in out
     assert ("htex: HighThroughputExecutor(label='htex',"
             " max_workers_per_node=7, provider=LocalProvider(),"
-            " address='127.0.0.1')") in out
+            " address='127.0.0.1', encrypted=True)") in out
+    assert '(encrypted, worker ports listen on 127.0.0.1)' in out
     assert "strategy='none'" in out and str(tmp_path / 'cache') in out
     assert 'some_action -> htex' in out
 
@@ -99,4 +100,21 @@ def test_init_slurm_template_is_valid(run, tmp_path):
     result = run('validate', str(path))
     assert result.returncode == 0, result.stderr
     assert "default: HighThroughputExecutor(label='default', address=" \
+        in result.stdout
+
+
+def test_unencrypted_executor_is_accepted_with_one_warning(run, tmp_path):
+    path = place(tmp_path / 'open.toml', (DATA / 'spec-7-workers.toml')
+                 .read_text().replace('max_workers = 7', 'max_workers = 7\n'
+                                      'address = "0.0.0.0"\n'
+                                      'encrypted = false'))
+    result = run('validate', str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f'q2-parallel: warning: {path}: parsl.executors[1].encrypted = false'
+        " leaves the executor 'htex' unencrypted: anyone who can reach its"
+        ' ports (every account on this machine, and every host that can'
+        " reach its address) can take its steps' data or send back results"
+        ' that run code as you.']
+    assert '(NOT encrypted, worker ports listen on every interface)' \
         in result.stdout

@@ -246,3 +246,20 @@ def test_lost_worker_errors_are_recognised():
     lost = ManagerLost(b'manager', 'host')
     assert parsl_private.is_lost_worker(lost)
     assert not parsl_private.is_lost_worker(ValueError())
+
+
+def test_failing_an_executor_fails_every_step_it_has():
+    """Parsl's set_bad_state_and_fail_all stops at a step that has ended
+    already; the engine's replacement fails all the others too."""
+    from concurrent.futures import Future
+
+    htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
+                                  provider=LocalProvider())
+    parsl_private.fail_every_step_when_failing(htex)
+    ended, waiting = Future(), Future()
+    ended.set_result(1)
+    htex.tasks[0], htex.tasks[1] = ended, waiting
+    parsl_private.fail_executor(htex, RuntimeError('the blocks ended'))
+    assert parsl_private.has_failed(htex)
+    assert ended.result() == 1
+    assert 'the blocks ended' in str(waiting.exception(timeout=0))

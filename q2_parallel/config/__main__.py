@@ -9,6 +9,7 @@
 import click
 
 from .default import default_config_text, slurm_config_text, write_new_file
+from .encryption import describe
 from .errors import ConfigError
 from .lookup import BUILT_IN_SOURCE, check_default, find_config
 from .mapping import mapping_entries
@@ -104,6 +105,9 @@ def _echo_resolved(plan, mapping):
         click.echo('Executors:')
         for executor in plan.executors:
             click.echo(f'  {executor.kwargs["label"]}: {executor!r}')
+            security = describe(executor)
+            if security is not None:
+                click.echo(f'    ({security})')
         click.echo('Settings:    ' + ', '.join(
             f'{name}={value!r}' for name, value in plan.settings.items()))
     entries = [f'  {key.split(".", 2)[2]} -> {label}'

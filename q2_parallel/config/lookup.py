@@ -15,7 +15,8 @@ import tomlkit
 
 from .default import default_config_text, write_default_config
 from .errors import ConfigError
-from .parse import check_document, get_config_from_file, plain
+from .parse import (build_config, check_document, get_config_from_file,
+                    plain)
 
 FILE_NAME = 'qiime2_config.toml'
 BUILT_IN_SOURCE = '(the built-in default)'
@@ -71,7 +72,7 @@ def load_config(path=None):
 def default_config():
     """(parsl.Config, mapping) of the default config, from memory."""
     plan, mapping = check_default()
-    return plan.build(), mapping
+    return build_config(plan, BUILT_IN_SOURCE), mapping
 
 
 def check_default():

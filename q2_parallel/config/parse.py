@@ -11,6 +11,7 @@ from pathlib import Path
 import tomlkit
 import tomlkit.exceptions
 
+from .encryption import built_from_file, warn_about_unencrypted
 from .errors import ConfigError, naming_source
 from .mapping import TABLE as MAPPING_TABLE
 from .mapping import check_mapping, mapping_entries
@@ -112,5 +113,6 @@ def build_config(plan, source):
     `source`. Building starts nothing: only parsl.load does."""
     if plan is None:
         return None
+    warn_about_unencrypted(plan, source)
     with naming_source(source):
-        return plan.build()
+        return built_from_file(plan.build())

@@ -11,6 +11,7 @@ directory are read as `normalise` says.
     plan = plan_parsl_table(document['parsl'])   # checked, nothing built
     config = plan.build()                        # the parsl.Config
 """
+from .encryption import apply_encryption_rule
 from .errors import ConfigError
 from .mapping import TABLE as MAPPING_TABLE
 from .normalise import file_run_dir, strategy_name
@@ -115,6 +116,7 @@ def plan_class_table(table, key, base=None):
     cls = resolve_class(name, f'{key}.class', base)
     kwargs = _plan_kwargs(cls, table, key)
     _apply_address_rule(cls, kwargs, key)
+    apply_encryption_rule(cls, kwargs)
     return ObjectPlan(cls, kwargs, key)
 
 

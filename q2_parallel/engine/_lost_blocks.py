@@ -5,6 +5,13 @@ from q2_parallel.internals import parsl_private
 from .errors import add_note
 
 
+def fail_every_step_when_failing(dfk):
+    """When Parsl gives up on an executor, every step waiting for it fails
+    (see ``parsl_private.fail_every_step_when_failing``)."""
+    for executor in parsl_private.provider_executors(dfk):
+        parsl_private.fail_every_step_when_failing(executor)
+
+
 def give_up_when_blocks_end(dfk):
     """With strategy "none" no block replaces one that ends, and Parsl
     counts an ended job as completed, not failed: steps still waiting would

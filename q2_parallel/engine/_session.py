@@ -13,9 +13,10 @@ from ._cache import RunPool, entered
 from q2_parallel.internals import parsl_private, qiime2_private
 
 from ._helper_path import PythonOnPath
-from ._lost_blocks import explain_lost_worker, give_up_when_blocks_end
+from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
+                           give_up_when_blocks_end)
 from ._startup import (helpers_ignore_ctrl_c, new_dataflow_kernel,
-                       start_first_blocks)
+                       run_folder, start_first_blocks)
 from ._stopping import close_log_files, log_handlers, stop_after_failure
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
@@ -42,6 +43,7 @@ class Session:
         with helpers_ignore_ctrl_c():
             self.dfk = new_dataflow_kernel(config)
             try:
+                fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
             except BaseException:
@@ -152,7 +154,7 @@ class Session:
             with entered(self.cache):
                 self.run_pool.remove()
             if not failed:
-                shutil.rmtree(self.dfk.run_dir, ignore_errors=True)
+                shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
 
 
 def _name_failure(future, step_name):

@@ -1,21 +1,36 @@
 """Starting Parsl for a run: quickly, once, and safe from Ctrl-C."""
 import contextlib
+import os
+import shutil
 import signal
+import tempfile
 import threading
+import time
 
 from q2_parallel.internals import parsl_private
 
 
-def new_dataflow_kernel(config, attempts=3):
-    """Start Parsl for ``config``.  Parsl numbers run folders by listing
-    them, then creating the next; two runs starting at once can pick the
-    same number, and the loser fails before anything started: try again."""
-    for attempt in range(attempts):
-        try:
-            return parsl_private.new_dataflow_kernel(config)
-        except FileExistsError:
-            if attempt == attempts - 1:
-                raise
+def new_dataflow_kernel(config):
+    """Start Parsl for ``config`` in a run folder of its own, readable by
+    its owner only, inside the config's ``run_dir`` (which is left as it
+    is): it holds the run's keys and Parsl's logs, which can hold data.  Its
+    own parent also keeps runs that start at once apart (Parsl numbers its
+    folders by listing them, then creating the next).  Returns the kernel;
+    ``run_folder(dfk)`` is the folder to remove or keep."""
+    os.makedirs(config.run_dir, exist_ok=True)
+    private = tempfile.mkdtemp(  # mode 0700
+        prefix=time.strftime('run-%Y%m%d-%H%M%S-'), dir=config.run_dir)
+    config.run_dir = private
+    try:
+        return parsl_private.new_dataflow_kernel(config)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+
+
+def run_folder(dfk):
+    """The private folder ``new_dataflow_kernel`` made for ``dfk``."""
+    return os.path.dirname(dfk.run_dir)
 
 
 def start_first_blocks(dfk):

@@ -43,7 +43,8 @@ class ParallelConfig:
     def __enter__(self):
         from qiime2.core.cache import get_cache
 
-        from q2_parallel.config import check_mapping, load_config, normalised
+        from q2_parallel.config import (check_mapping, load_config,
+                                        normalised, warn_about_python_config)
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -59,8 +60,9 @@ class ParallelConfig:
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
                       source='the action_executor_mapping of ParallelConfig')
-        config = _fresh_copy(normalised(config),
-                             _reachable_executors(config, mapping))
+        reachable = _reachable_executors(config, mapping)
+        warn_about_python_config(config, [e.label for e in reachable])
+        config = _fresh_copy(normalised(config), reachable)
         self.session = Session(config, mapping, get_cache())
         _active.config = self
         with _registry_lock:

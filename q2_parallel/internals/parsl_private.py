@@ -89,6 +89,35 @@ def fail_executor(executor, error):
     executor.set_bad_state_and_fail_all(error)
 
 
+def fail_every_step_when_failing(executor):
+    """Make the executor's ``set_bad_state_and_fail_all`` fail every step
+    it has not finished.  Parsl's (2024.10.07 to 2026.10.26) sets each
+    future of its ``tasks`` in turn and stops at the first one that has
+    ended already (``InvalidStateError``) or when the table changes under
+    it: the steps after that one were never failed, and a run waited for
+    them forever (seen with a worker pool that could not reach its
+    interchange, 500 steps queued).  Parsl's own error handlers call it, so
+    it is replaced on the executor object."""
+    from concurrent.futures import InvalidStateError
+
+    from parsl.executors.errors import BadStateException
+
+    fail_all = executor.set_bad_state_and_fail_all
+
+    def fail_every_step(error):
+        try:
+            fail_all(error)
+        except (InvalidStateError, RuntimeError):
+            pass
+        for future in list(executor.tasks.values()):
+            try:
+                future.set_exception(BadStateException(executor, error))
+            except InvalidStateError:  # ended meanwhile
+                pass
+
+    executor.set_bad_state_and_fail_all = fail_every_step
+
+
 def outstanding_steps(executor):
     """How many steps the executor has not finished.  Counted from its
     ``tasks`` table, not ``outstanding``: that is a method in later Parsl
