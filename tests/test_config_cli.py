@@ -118,3 +118,49 @@ def test_unencrypted_executor_is_accepted_with_one_warning(run, tmp_path):
         ' that run code as you.']
     assert '(NOT encrypted, worker ports listen on every interface)' \
         in result.stdout
+
+
+TYPO_MAPPING = '''[parsl]
+strategy = "None"
+
+[[parsl.executors]]
+class = "ThreadPoolExecutor"
+label = "default"
+
+[parsl.executor_mapping]
+squre = "default"
+[parsl.executor_mapping.paraleltest]
+square = "default"
+[parsl.executor_mapping.paralleltest]
+squaer_all = "default"
+square = "default"
+'''
+
+
+def test_mapping_typos_fail_validate_naming_the_keys(run, tmp_path):
+    path = place(tmp_path / 'typo.toml', TYPO_MAPPING)
+    result = run('validate', str(path))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f'Error: Parallel config {path}, key'
+                               ' `parsl.executor_mapping.squre`: names no'
+                               ' action of any installed plugin. Did you'
+                               ' mean "square"')
+    assert ('key `parsl.executor_mapping.paraleltest`: names no installed'
+            ' plugin. Did you mean "paralleltest"') in lines[1]
+    assert ('key `parsl.executor_mapping.paralleltest.squaer_all`: names no'
+            ' action of the plugin paralleltest. Did you mean "square-all"'
+            ) in lines[2]
+    assert len(lines) == 3
+
+
+def test_show_warns_of_mapping_entries_that_map_nothing(run, tmp_path):
+    place(tmp_path / 'home' / '.config' / 'qiime2' / 'qiime2_config.toml',
+          TYPO_MAPPING)
+    result = run('show')
+    assert result.returncode == 0, result.stderr
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3
+    assert all(line.startswith('q2-parallel: warning: Parallel config ')
+               and line.endswith('It maps nothing here.')
+               for line in warnings)

@@ -135,3 +135,24 @@ def test_an_uncaught_step_failure_shows_the_step_and_the_logs(tmp_path):
     assert any('(raised by the step paralleltest:fail of a parallel run)'
                in line for line in last_lines)
     assert last_lines[-1].startswith('Parsl logs of this run: ')
+
+
+def test_a_mapping_typo_is_said_once_and_the_run_goes_on(capfd):
+    config = thread_config()
+    for _ in range(2):
+        typos = {'sqaure': 'default',
+                 'paralleltest': {'square-al': 'default'}}
+        with ParallelConfig(config, typos):
+            results = paralleltest.methods.square.parallel(int_list([4]))
+            assert results._result().squared.view(list) == [16]
+    warnings = [line for line in capfd.readouterr().err.splitlines()
+                if line.startswith('q2-parallel: warning:')]
+    assert len(warnings) == 2  # once, not once per block
+    assert warnings[0].startswith(
+        'q2-parallel: warning: key `parsl.executor_mapping.sqaure`: names no'
+        ' action of any installed plugin. Did you mean "square"')
+    assert warnings[1].startswith(
+        'q2-parallel: warning: key'
+        ' `parsl.executor_mapping.paralleltest.square-al`: names no action'
+        ' of the plugin paralleltest. Did you mean "square-all"')
+    assert all(w.endswith(' It maps nothing here.') for w in warnings)

@@ -16,6 +16,7 @@ has its own `--parallel`, and `qiime` is then left exactly as it is.  Should
 patching fail anyway, `qiime` still works, without the options, and one line
 says why.
 """
+import functools
 import sys
 
 PARALLEL_HELP = (
@@ -92,7 +93,10 @@ def _apply(patch, module):
             f' (extending q2cli failed: {type(error).__name__}: {error}).')
 
 
+@functools.lru_cache(maxsize=None)
 def _known_releases():
+    """Whether q2cli and the framework are the releases whose internals
+    q2-parallel knows (read once: two modules are patched)."""
     from q2_parallel.internals import q2cli_private, qiime2_private
     return (q2cli_private.release() == q2cli_private.KNOWN_RELEASE
             and q2cli_private.framework_release()

@@ -15,9 +15,9 @@ Run `python -m q2_parallel.config --help` to see, check or write a file.
 from .default import (default_config_text, default_run_dir,
                       usable_cpu_count, write_default_config)
 from .encryption import warn_about_python_config
-from .errors import ConfigError
+from .errors import ConfigError, warn_unknown_entries
 from .lookup import FoundConfig, default_config, find_config, load_config
-from .mapping import check_mapping, executor_label
+from .mapping import check_mapping, executor_label, unknown_entries
 from .normalise import normalised
 from .parse import get_config_from_dict, get_config_from_file
 
@@ -25,5 +25,6 @@ __all__ = ['ConfigError', 'FoundConfig', 'check_mapping', 'default_config',
            'default_config_text', 'default_run_dir', 'executor_label',
            'find_config', 'get_config_from_dict', 'get_config_from_file',
            'load_config', 'normalised', 'usable_cpu_count',
-           'warn_about_python_config',
+           'unknown_entries', 'warn_about_python_config',
+           'warn_unknown_entries',
            'write_default_config']

@@ -8,11 +8,13 @@
 """
 import click
 
+from q2_parallel.internals import qiime2_private
+
 from .default import default_config_text, slurm_config_text, write_new_file
 from .encryption import describe
-from .errors import ConfigError
+from .errors import ConfigError, warn_unknown_entries
 from .lookup import BUILT_IN_SOURCE, check_default, find_config
-from .mapping import mapping_entries
+from .mapping import mapping_entries, unknown_entries
 from .parse import build_config, check_file
 
 _TEMPLATES = {'none': default_config_text, 'slurm': slurm_config_text}
@@ -37,6 +39,7 @@ def show():
     click.echo(f'Config file: {found.path or BUILT_IN_SOURCE}')
     click.echo(f'Found by:    {found.reason}')
     _echo_resolved(plan, mapping)
+    warn_unknown_entries(_unknown_entries(mapping), found.path)
 
 
 def _engine_in_charge():
@@ -58,6 +61,13 @@ def _engine_in_charge():
 def validate(file):
     """Check FILE and build its Parsl objects without starting them."""
     plan, mapping = _or_exit(_check_and_build, file)
+    unknown = list(_unknown_entries(mapping))
+    if unknown:
+        raise click.ClickException('\n'.join(
+            str(ConfigError(f'{problem} An entry that maps nothing leaves'
+                            ' the action on "default".', key=key,
+                            source=file))
+            for key, problem in unknown))
     click.echo(f'{file} is a valid parallel config.')
     _echo_resolved(plan, mapping)
 
@@ -80,6 +90,11 @@ def init(path, cluster):
                                    f' {err.strerror or err}.')
     click.echo(f'Wrote {path}. Check it after editing with:'
                f' python -m q2_parallel.config validate {path}')
+
+
+def _unknown_entries(mapping):
+    """Entries of `mapping` that name no action or plugin installed here."""
+    return unknown_entries(mapping, qiime2_private.installed_actions())
 
 
 def _check_and_build(path):

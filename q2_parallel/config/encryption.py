@@ -10,8 +10,9 @@ lets ``ParallelConfig`` say so).
 """
 import functools
 import inspect
-import sys
 import weakref
+
+from .errors import say_once
 
 _KEY = 'encrypted'
 EXPOSURE = ('anyone who can reach its ports (every account on this machine,'
@@ -94,13 +95,3 @@ def describe(executor_plan):
     where = ('every interface' if address in ('*', '0.0.0.0', '::')
              else address)
     return f'{state}, worker ports listen on {where}'
-
-
-_said = set()
-
-
-def say_once(message):
-    """``message`` on stderr, once per process."""
-    if message not in _said:
-        _said.add(message)
-        print(message, file=sys.stderr)

@@ -1,5 +1,6 @@
-"""The one exception type of the configuration layer."""
+"""The one exception type of the configuration layer, and its warnings."""
 import contextlib
+import sys
 
 
 class ConfigError(Exception):
@@ -41,3 +42,23 @@ def naming_source(source):
     except ConfigError as err:
         err.source = err.source or source
         raise
+
+
+_said = set()
+
+
+def say_once(message):
+    """A warning line on stderr, once per process: what the user should
+    know but that does not stop the run."""
+    if message not in _said:
+        _said.add(message)
+        print(message, file=sys.stderr)
+
+
+def warn_unknown_entries(entries, source=None):
+    """One line for each mapping entry that maps nothing here (see
+    `mapping.unknown_entries`)."""
+    for key, problem in entries:
+        say_once('q2-parallel: warning: '
+                 + str(ConfigError(f'{problem} It maps nothing here.',
+                                   key=key, source=source)))

@@ -9,6 +9,7 @@ plugin-qualified entry wins over a flat one; unmapped actions run on
 "default".
 """
 from .errors import ConfigError, naming_source
+from .parsl_api import did_you_mean
 
 TABLE = 'executor_mapping'  # the mapping's key in [parsl]
 MAPPING_KEY = f'parsl.{TABLE}'
@@ -47,6 +48,35 @@ def check_mapping(mapping, labels, source=None):
                     f' "{label}".', key=key)
 
 
+def unknown_entries(mapping, actions_by_plugin):
+    """(key path, what is wrong) of each entry of `mapping` that names an
+    action or a plugin that `actions_by_plugin` (plugin name -> action ids,
+    as loaded now) does not have, with the nearest real names: such an
+    entry maps nothing (a typo, or a plugin this environment lacks)."""
+    plugins = {_normal(name): name for name in actions_by_plugin}
+    every_action = sorted({_shown(action) for actions
+                           in actions_by_plugin.values()
+                           for action in actions})
+    for name, value in (mapping or {}).items():
+        key = f'{MAPPING_KEY}.{name}'
+        if not isinstance(value, dict):
+            if _normal(name) not in map(_normal, every_action):
+                yield key, ('names no action of any installed plugin.'
+                            + did_you_mean(name, every_action))
+            continue
+        plugin = plugins.get(_normal(name))
+        if plugin is None:
+            yield key, ('names no installed plugin.' + did_you_mean(
+                name, [_shown(plugin) for plugin in plugins.values()]))
+            continue
+        actions = [_shown(action) for action in actions_by_plugin[plugin]]
+        for action in value:
+            if _normal(action) not in map(_normal, actions):
+                yield f'{key}.{action}', (
+                    f'names no action of the plugin {_shown(plugin)}.'
+                    + did_you_mean(action, actions))
+
+
 def executor_label(mapping, plugin_id, action_id):
     """The label of the executor that `plugin_id`'s `action_id` runs on."""
     plugin, action = _normal(plugin_id), _normal(action_id)
@@ -64,3 +94,8 @@ def executor_label(mapping, plugin_id, action_id):
 
 def _normal(name):
     return name.replace('-', '_')
+
+
+def _shown(name):
+    """A plugin or action name as the command line writes it."""
+    return name.replace('_', '-')

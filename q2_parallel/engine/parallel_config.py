@@ -44,7 +44,10 @@ class ParallelConfig:
         from qiime2.core.cache import get_cache
 
         from q2_parallel.config import (check_mapping, load_config,
-                                        normalised, warn_about_python_config)
+                                        normalised, unknown_entries,
+                                        warn_about_python_config,
+                                        warn_unknown_entries)
+        from q2_parallel.internals import qiime2_private
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -60,6 +63,9 @@ class ParallelConfig:
         mapping = dict(mapping or {})
         check_mapping(mapping, [e.label for e in config.executors],
                       source='the action_executor_mapping of ParallelConfig')
+        warn_unknown_entries(
+            unknown_entries(mapping, qiime2_private.installed_actions()),
+            self.source and self.source.path)
         reachable = _reachable_executors(config, mapping)
         warn_about_python_config(config, [e.label for e in reachable])
         config = _fresh_copy(normalised(config), reachable)

@@ -183,6 +183,15 @@ def keys_path(cache):
     return cache.keys
 
 
+def installed_actions():
+    """plugin name -> ids of its actions, for the plugins loaded now (one
+    registered from a notebook counts)."""
+    from qiime2.sdk import PluginManager
+
+    return {name: list(plugin.actions)
+            for name, plugin in PluginManager().plugins.items()}
+
+
 # Modules -------------------------------------------------------------------
 
 def provide_module(name, module):
