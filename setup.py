@@ -56,7 +56,8 @@ setup(
     # QIIME 2 loads plugins through pkg_resources, which checks these
     # requirements, so a Parsl above a bound would stop every `qiime`
     # command instead of only what a newer Parsl might change.
-    install_requires=['parsl >=2024.10.7', 'tomlkit', 'appdirs',
+    # pyzmq: Parsl's, asked whether it can encrypt (CurveZMQ).
+    install_requires=['parsl >=2024.10.7', 'pyzmq', 'tomlkit', 'appdirs',
                       'psutil'],
     package_data={
         'q2_parallel': ['citations.bib'],

@@ -23,7 +23,7 @@ from tests.helpers import REPO, VENV_BIN, isolated_env
 
 RECIPE = REPO / 'recipe'
 # conda package names of the import names that differ from them.
-CONDA_NAMES = {'yaml': 'pyyaml'}
+CONDA_NAMES = {'yaml': 'pyyaml', 'zmq': 'pyzmq'}
 
 # What conda-build's load_setup_py_data does: run setup.py with setup()
 # replaced by a function that keeps its keyword arguments.
