@@ -107,7 +107,8 @@ def test_unencrypted_executor_is_accepted_with_one_warning(run, tmp_path):
     path = place(tmp_path / 'open.toml', (DATA / 'spec-7-workers.toml')
                  .read_text().replace('max_workers = 7', 'max_workers = 7\n'
                                       'address = "0.0.0.0"\n'
-                                      'encrypted = false'))
+                                      'encrypted = false')
+                 .replace('some_action', 'square'))
     result = run('validate', str(path))
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
