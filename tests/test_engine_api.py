@@ -156,3 +156,17 @@ def test_a_mapping_typo_is_said_once_and_the_run_goes_on(capfd):
         ' `parsl.executor_mapping.paralleltest.square-al`: names no action'
         ' of the plugin paralleltest. Did you mean "square-all"')
     assert all(w.endswith(' It maps nothing here.') for w in warnings)
+
+
+def test_a_config_that_runs_one_step_at_a_time_says_so_once(capfd):
+    for threads in (1, 1, 2):
+        with ParallelConfig(thread_config(threads=threads), {}):
+            paralleltest.methods.square.parallel(int_list([5]))._result()
+    notes = [line for line in capfd.readouterr().err.splitlines()
+             if line.startswith('q2-parallel: note:')]
+    assert notes == [
+        'q2-parallel: note: this parallel config runs one step at a time, so'
+        ' a parallel run is no faster than a serial one. For steps to'
+        ' overlap, raise max_threads (ThreadPoolExecutor) or'
+        ' max_workers_per_node (HighThroughputExecutor), or map steps to an'
+        ' executor with more workers.']

@@ -220,7 +220,7 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
     status, _, stderr = run.finish()
     assert status == 1, stderr
     stderr = words(stderr)
-    assert ('The step paralleltest:kill_worker of this pipeline failed, so '
+    assert ('The step paralleltest kill-worker of this pipeline failed, so '
             'no output was written.') in stderr
     assert 'WorkerLost: Task failure due to loss of worker' in stderr
     assert '`retries = N` in the [parsl] table reruns such steps' in stderr
@@ -273,7 +273,7 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
     status, stdout, stderr = run.finish(timeout=30)
     assert status == 143, stderr
     assert ('Terminated: stopping every parallel step; no output is '
-            'written.') in stderr
+            "written. Parsl's logs of this run are kept in ") in stderr
     assert 'Traceback' not in stderr and stdout == ''
     assert list((tmp_path / 'out').iterdir()) == []
     assert list(tmp_path.glob('qiime2-q2cli-err-*')) == []

@@ -235,7 +235,7 @@ def test_cancelled_job_fails_qiime_run_naming_the_step(cluster, tmp_path):
             run.wait()
 
     assert run.returncode == 1, (out, err)
-    assert 'The step paralleltest:square of this pipeline failed' in err, err
+    assert 'The step paralleltest square of this pipeline failed' in err, err
     assert os.listdir(tmp_path / 'out') == []
     assert step_notes(tmp_path / 'notes') == []
     assert_nothing_left(cluster, marker)

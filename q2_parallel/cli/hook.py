@@ -23,7 +23,9 @@ PARALLEL_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'default parallel configuration: the file named by $QIIME2_CONFIG, else '
     'qiime2_config.toml in {user_dir} or {site_dir} or $CONDA_PREFIX/etc '
-    '(written there with the defaults if it does not exist).')
+    '(written there with the defaults if it does not exist; with no conda '
+    'environment active, the defaults are used as they are). `python -m '
+    'q2_parallel.config show` says which.')
 PARALLEL_CONFIG_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'parallel configuration in this TOML file instead of the default one '

@@ -19,7 +19,7 @@ import threading
 
 import click
 
-from q2_parallel.engine.errors import notes_not_in_message
+from q2_parallel.engine.errors import message_without_notes
 from q2_parallel.internals import q2cli_private
 
 INTERRUPTED_EXIT_STATUS = 130
@@ -57,7 +57,7 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
     parallel with the config in `config_path`, or the default one if None.
     """
     verbose = kwargs.get('verbose')
-    action = None
+    action = parallel_config = None
     try:
         with contextlib.ExitStack() as stack:
             sigterm = stack.enter_context(_SigtermStopsTheRun())
@@ -77,20 +77,24 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
             except tuple(_STOPS) as stop:
                 if action is not None:
                     action.remove_q2cli_log()
-                _report_stop(*_STOPS[type(stop)])
+                _report_stop(*_STOPS[type(stop)], parallel_config)
                 raise  # leaving the ParallelConfig stops the executors
     except tuple(_STOPS) as stop:
         click.get_current_context().exit(_STOPS[type(stop)][1])
 
 
-def _report_stop(what, exit_status):
-    """Say what happens, and make sure the process ends soon: Python cannot
-    stop a step running in a thread, and waits for it when the executors
-    shut down and again at exit."""
+def _report_stop(what, exit_status, parallel_config):
+    """Say what happens and what is kept (Parsl's logs, once the executors
+    have started), and make sure the process ends soon: Python cannot stop
+    a step running in a thread, and waits for it when the executors shut
+    down and again at exit."""
+    kept = ('' if parallel_config is None else
+            " Parsl's logs of this run are kept in"
+            f' {parallel_config.run_dir}')
     click.echo(err=True)
     click.echo(q2cli_private.error_style(
-        f'{what}: stopping every parallel step; no output is written.'),
-        err=True)
+        f'{what}: stopping every parallel step; no output is written.'
+        + kept), err=True)
     deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit, [exit_status])
     deadline.daemon = True
     deadline.start()
@@ -258,14 +262,15 @@ class _ParallelAction:
         disk_full = _full_disk(error)
         if step is None and not disk_full:
             return None
-        lines = [disk_full or f'{type(error).__name__}: {error}']
+        lines = [disk_full or
+                 f'{type(error).__name__}: {message_without_notes(error)}']
         # The engine's notes: what the failure means and what helps (the
         # step line below already says which step failed).
-        lines += [note for note in notes_not_in_message(error)
+        lines += [note for note in getattr(error, '__notes__', [])
                   if step is None or step not in note]
         if step is not None:
-            lines.insert(0, f'The step {step} of this pipeline failed, so no '
-                            'output was written.')
+            lines.insert(0, f'The step {command_line_name(step)} of this'
+                            ' pipeline failed, so no output was written.')
         if disk_full:
             cache = self._parallel_config.session.cache.path
             lines.append(
@@ -324,3 +329,9 @@ class _PartialOutputsRemoved:
             else:
                 os.remove(path)
         return False
+
+
+def command_line_name(step):
+    """'plugin-name action-name', as `qiime` spells them, for a step named
+    'plugin_id:action_id'."""
+    return ' '.join(part.replace('_', '-') for part in step.split(':', 1))

@@ -12,6 +12,7 @@ when a config is built, never by importing this package.
 
 Run `python -m q2_parallel.config --help` to see, check or write a file.
 """
+from .capacity import warn_if_one_step_at_a_time
 from .default import (default_config_text, default_run_dir,
                       usable_cpu_count, write_default_config)
 from .encryption import warn_about_python_config
@@ -26,5 +27,5 @@ __all__ = ['ConfigError', 'FoundConfig', 'check_mapping', 'default_config',
            'find_config', 'get_config_from_dict', 'get_config_from_file',
            'load_config', 'normalised', 'usable_cpu_count',
            'unknown_entries', 'warn_about_python_config',
-           'warn_unknown_entries',
+           'warn_if_one_step_at_a_time', 'warn_unknown_entries',
            'write_default_config']

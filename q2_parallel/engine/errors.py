@@ -43,11 +43,13 @@ def add_note(error, note):
         error.args = (f'{error.args[0]}\n{note}',)
 
 
-def notes_not_in_message(error):
-    """``error``'s notes that its message does not already show."""
+def message_without_notes(error):
+    """``error``'s message without the notes ``add_note`` put into it
+    (before Python 3.11), for callers that show the notes themselves."""
     message = str(error)
-    return [note for note in getattr(error, '__notes__', [])
-            if note not in message]
+    for note in getattr(error, '__notes__', []):
+        message = message.replace(f'\n{note}', '')
+    return message
 
 
 def mark_failed_step(error, step_name):

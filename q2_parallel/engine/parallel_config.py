@@ -46,6 +46,7 @@ class ParallelConfig:
         from q2_parallel.config import (check_mapping, load_config,
                                         normalised, unknown_entries,
                                         warn_about_python_config,
+                                        warn_if_one_step_at_a_time,
                                         warn_unknown_entries)
         from q2_parallel.internals import qiime2_private
         from ._session import Session
@@ -68,6 +69,8 @@ class ParallelConfig:
             self.source and self.source.path)
         reachable = _reachable_executors(config, mapping)
         warn_about_python_config(config, [e.label for e in reachable])
+        warn_if_one_step_at_a_time(reachable,
+                                   self.source and self.source.path)
         config = _fresh_copy(normalised(config), reachable)
         self.session = Session(config, mapping, get_cache())
         _active.config = self
