@@ -112,6 +112,9 @@ def assert_nothing_left(cluster, marker):
         'processes left: ' + ', '.join(
             ' '.join(p.cmdline()[:3]) for p in
             run_processes(marker) + cluster.job_processes())
+    # Parsl 2024.10's launchers write cmd_<job>.sh where jobs are submitted
+    left = glob.glob(os.path.join(os.getcwd(), 'cmd_parsl.*.sh'))
+    assert left == [], f'launcher scripts left: {left}'
 
 
 def busy_workers(run_dir):

@@ -1,6 +1,7 @@
 """A started parallel run environment: Parsl's DataFlowKernel, the
 action-to-executor mapping and the run's pool of artifacts."""
 import concurrent.futures
+import os
 import shutil
 import threading
 from collections import namedtuple
@@ -148,7 +149,10 @@ class Session:
             if failed:
                 stop_after_failure(self.dfk)
             self.dfk.cleanup()
+            parsl_private.stop_result_threads(self.dfk)
         finally:
+            for path in parsl_private.launcher_scripts_left(self.dfk):
+                os.remove(path)
             close_log_files(log_files)
             self._path.restore()
             with entered(self.cache):

@@ -28,8 +28,10 @@ def root_cause(error):
 def add_note(error, note):
     """Add ``note`` to ``error``'s notes (``__notes__``), which Python 3.11
     shows under the message.  Older Pythons show no notes, so there a note
-    is also added to the message itself where that is plain text, and so
-    reaches the user in any traceback, notebook or log."""
+    on a step's failure (which ``mark_failed_step`` names) is also added to
+    the message itself where that is plain text, and so reaches the user in
+    any traceback, notebook or log; the user's own errors keep their
+    message."""
     if _NOTES_SHOWN:
         error.add_note(note)
         return
@@ -38,7 +40,8 @@ def add_note(error, note):
     except AttributeError:  # exceptions with __slots__
         return
     notes.append(note)
-    if (type(error).__str__ is BaseException.__str__
+    if (getattr(error, 'parallel_step', None) is not None
+            and type(error).__str__ is BaseException.__str__
             and len(error.args) == 1 and isinstance(error.args[0], str)):
         error.args = (f'{error.args[0]}\n{note}',)
 

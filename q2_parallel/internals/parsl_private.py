@@ -193,3 +193,54 @@ def is_parsl_object(value):
     from parsl.utils import RepresentationMixin
 
     return isinstance(value, RepresentationMixin)
+
+
+def stop_result_threads(dfk):
+    """After ``dfk.cleanup()``: end each HTEX's thread that receives
+    results, and close its socket.  Parsl 2024.10.07 leaves that thread
+    waiting in ``incoming_q.get()`` for good (one thread and seven
+    descriptors more per run, in a Jupyter kernel too); later releases stop
+    it themselves (``_result_queue_thread_exit``).  The thread checks
+    ``bad_state_is_set`` after each message, so the executor, which has
+    shut down, is marked so and sent one heartbeat, the way the
+    interchange would: as its CurveZMQ server, with the run's keys."""
+    import pickle
+
+    import zmq
+    from parsl import curvezmq
+
+    for executor in provider_executors(dfk):
+        thread = getattr(executor, '_result_queue_thread', None)
+        if (hasattr(executor, '_result_queue_thread_exit') or thread is None
+                or not thread.is_alive()):
+            continue
+        executor._executor_bad_state.set()
+        context = curvezmq.ServerContext(executor.cert_dir)
+        try:
+            sender = context.socket(zmq.DEALER)
+            sender.setsockopt(zmq.LINGER, 0)
+            sender.connect(f'tcp://127.0.0.1:{executor.incoming_q.port}')
+            sender.send_multipart([pickle.dumps({'type': 'heartbeat'})])
+            thread.join(timeout=10)
+            sender.close()
+        finally:
+            context.term()
+        if not thread.is_alive():
+            executor.incoming_q.close()
+
+
+def launcher_scripts_left(dfk):
+    """Files Parsl 2024.10.07's launchers (``SrunLauncher``, ...) wrote
+    into the directory jobs were submitted from: ``cmd_<job name>.sh`` for
+    each job of the run (later releases write them into the run folder).
+    A job's script in the run's ``submit_scripts`` bears its name."""
+    import os
+
+    folder = os.path.join(dfk.run_dir, 'submit_scripts')
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    submitted_from = {getattr(getattr(executor.provider, 'channel', None),
+                              'userhome', None) or os.getcwd()
+                      for executor in provider_executors(dfk)}
+    return [path for where in submitted_from for name in names
+            for path in [os.path.join(where, f'cmd_{name}.sh')]
+            if os.path.isfile(path)]
