@@ -26,11 +26,14 @@ dev:
 lint: dev
 	$(PYTHON) -m flake8 q2_parallel tests benchmarks
 
+# Every profile runs even when one fails, so one run shows all failures.
 test: lint
-	@for profile in $(PROFILES); do \
-	    bash scripts/run-tests.sh $$profile tests -m "not newer_framework" || exit 1; \
-	done
-	bash scripts/run-tests.sh $(NEWER_FRAMEWORK) tests/test_newer_framework.py
+	@status=0; \
+	for profile in $(PROFILES); do \
+	    bash scripts/run-tests.sh $$profile tests -m "not newer_framework" || status=1; \
+	done; \
+	bash scripts/run-tests.sh $(NEWER_FRAMEWORK) tests/test_newer_framework.py || status=1; \
+	exit $$status
 
 test-fast: dev
 	bash scripts/run-tests.sh $(firstword $(PROFILES)) tests -m "not slow and not newer_framework"

@@ -44,15 +44,14 @@ class ExampleDataTestCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.temp.cleanup()
 
-    def exported(self, artifact, name):
-        """Directory the artifact's data were exported to (real files)."""
-        path = Path(self.temp.name) / name
+    def exported(self, artifact):
+        """A new directory the artifact's data were exported to."""
+        path = Path(tempfile.mkdtemp(dir=self.temp.name)) / 'data'
         artifact.export_data(str(path))
         return path
 
     def assert_same_files(self, left, right):
-        left, right = (self.exported(a, n) for a, n in
-                       ((left, f'{id(left)}'), (right, f'{id(right)}')))
+        left, right = self.exported(left), self.exported(right)
         names = sorted(p.name for p in left.iterdir())
         self.assertEqual(names, sorted(p.name for p in right.iterdir()))
         match, mismatch, errors = filecmp.cmpfiles(left, right, names,

@@ -263,3 +263,30 @@ def test_failing_an_executor_fails_every_step_it_has():
     assert parsl_private.has_failed(htex)
     assert ended.result() == 1
     assert 'the blocks ended' in str(waiting.exception(timeout=0))
+
+
+def test_worker_pools_probe_the_interchange_reliably():
+    """On a Parsl whose probe can miss the interchange, pools start through
+    q2-parallel's probe, which finds a listening interchange port."""
+    import zmq
+    from parsl.config import Config as ParslConfig
+
+    from q2_parallel.internals.process_worker_pool import probe_addresses
+
+    context = zmq.Context()
+    interchange = context.socket(zmq.ROUTER)
+    try:
+        port = interchange.bind_to_random_port('tcp://127.0.0.1')
+        assert probe_addresses(['127.0.0.1'], port, timeout=30) == \
+            '127.0.0.1'
+    finally:
+        interchange.close()
+        context.term()
+    htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
+                                  provider=LocalProvider())
+    parsl_private.use_reliable_worker_probe(ParslConfig(executors=[htex]))
+    from parsl.executors.high_throughput import probe
+    source = inspect.getsource(probe.probe_addresses)
+    racy = source.find('.connect(') < source.find('get_monitor_socket')
+    assert ('q2_parallel.internals.process_worker_pool' in htex.launch_cmd) \
+        is racy

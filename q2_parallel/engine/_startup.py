@@ -21,6 +21,7 @@ def new_dataflow_kernel(config):
     private = tempfile.mkdtemp(  # mode 0700
         prefix=time.strftime('run-%Y%m%d-%H%M%S-'), dir=config.run_dir)
     config.run_dir = private
+    parsl_private.use_reliable_worker_probe(config)
     try:
         return parsl_private.new_dataflow_kernel(config)
     except BaseException:

@@ -244,3 +244,29 @@ def launcher_scripts_left(dfk):
     return [path for where in submitted_from for name in names
             for path in [os.path.join(where, f'cmd_{name}.sh')]
             if os.path.isfile(path)]
+
+
+_POOL_COMMAND = 'process_worker_pool.py'
+
+
+def use_reliable_worker_probe(dfk_config):
+    """Where the installed Parsl's worker pools probe the interchange in a
+    way that can miss it (2024.10.07: see ``process_worker_pool`` here), start
+    each HTEX's pools through ``q2_parallel.internals.process_worker_pool``
+    instead, unless the config gave its own ``launch_cmd``.  Works on the
+    run's copy of the config, before Parsl starts it."""
+    import inspect
+    import sys
+
+    from parsl.executors import HighThroughputExecutor
+    from parsl.executors.high_throughput import probe
+
+    source = inspect.getsource(probe.probe_addresses)
+    if source.find('get_monitor_socket') < source.find('.connect('):
+        return  # this Parsl attaches the monitor first
+    for executor in dfk_config.executors:
+        if (isinstance(executor, HighThroughputExecutor)
+                and (executor.launch_cmd or '').startswith(_POOL_COMMAND)):
+            executor.launch_cmd = executor.launch_cmd.replace(
+                _POOL_COMMAND, f'{sys.executable} -m'
+                ' q2_parallel.internals.process_worker_pool', 1)
