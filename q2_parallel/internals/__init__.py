@@ -5,7 +5,9 @@ per dependency, each exporting named functions that the concern modules
 - ``qiime2_private``: the QIIME 2 2022.11 framework (actions, the cache);
 - ``q2cli_private``: q2cli 2022.11 (its commands and their cache);
 - ``parsl_private``: Parsl 2024.10.07 to 2026.10.26 (the DataFlowKernel,
-  executors' blocks, errors), and the standard library's thread pool.
+  executors' blocks, errors), and the standard library's thread pool;
+  ``process_worker_pool`` starts Parsl's HTEX worker pool with a fixed
+  address probe where the installed Parsl needs it.
 
 Each function's docstring names the internal it touches and why.
 ``tests/test_internals.py`` checks every one of them against the installed
