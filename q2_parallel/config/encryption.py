@@ -5,8 +5,8 @@ unless the file says ``encrypted = false``, which is accepted with a warning.
 
 Parsl 2026 encrypts by default; Parsl 2024.10.07, the newest for Python 3.8,
 does not, so the default is written here rather than left to Parsl.  A
-``parsl.Config`` built in Python is used as given (``unencrypted_labels``
-lets ``ParallelConfig`` say so).
+``parsl.Config`` built in Python is used as given
+(``warn_about_python_config`` lets ``ParallelConfig`` say so).
 """
 import functools
 import inspect
