@@ -1,4 +1,5 @@
 """Shared helpers for the tests: the real `qiime` command, run in isolation."""
+import json
 import os
 import subprocess
 import sys
@@ -45,11 +46,13 @@ def run_qiime(*args, home=None, env=None, timeout=300, **kwargs):
 
 
 def parallel_config_toml(*, threads=True, htex=None, mapping=None,
-                         heartbeat_period=None):
+                         heartbeat_period=None, htex_options=None,
+                         run_dir=None):
     """A parallel config file's text for the tests: a 2-thread pool labelled
-    `default`, a 2-worker local HTEX labelled `htex` if given, and the
-    mapping of actions to labels."""
-    tables = ['[parsl]\nstrategy = "None"\n']
+    `default`, a 2-worker local HTEX labelled `htex` if given (with more
+    `htex_options`), and the mapping of actions to labels."""
+    tables = ['[parsl]\nstrategy = "None"\n' + (
+        '' if run_dir is None else f'run_dir = {json.dumps(str(run_dir))}\n')]
     if threads:
         tables.append('[[parsl.executors]]\nclass = "ThreadPoolExecutor"\n'
                       'label = "default"\nmax_threads = 2\n')
@@ -59,7 +62,10 @@ def parallel_config_toml(*, threads=True, htex=None, mapping=None,
         tables.append('[[parsl.executors]]\n'
                       'class = "HighThroughputExecutor"\n'
                       f'label = "{htex}"\nmax_workers_per_node = 2\n'
-                      f'address = "127.0.0.1"\n{heartbeat}\n'
+                      f'address = "127.0.0.1"\n{heartbeat}'
+                      + ''.join(f'{name} = {json.dumps(value)}\n' for
+                                name, value in (htex_options or {}).items())
+                      + '\n'
                       '[parsl.executors.provider]\nclass = "LocalProvider"\n')
     if mapping:
         tables.append('[parsl.executor_mapping]\n' + ''.join(

@@ -24,8 +24,11 @@ CLI_TEST_PLUGIN = textwrap.dedent('''\
     """A third-party plugin for the tests of q2-parallel's CLI hook.
 
     With $CLI_TEST_TRACE set, each step appends to that file a line with its
-    name, process id and whether it ran in the main thread."""
+    name, process id and whether it ran in the main thread.  With
+    $CLI_TEST_HOLD set, `square` runs a program (as a step runs an aligner)
+    that ends once that file exists, and traces itself once it started."""
     import os
+    import subprocess
     import threading
     import time
 
@@ -71,13 +74,23 @@ CLI_TEST_PLUGIN = textwrap.dedent('''\
                 fh.write(f'{step} {os.getpid()} {thread}\\n')
 
 
+    def _hold():
+        if 'CLI_TEST_HOLD' in os.environ:
+            return subprocess.Popen(
+                ['sh', '-c', 'while [ ! -e "$1" ]; do sleep 0.1; done', 'sh',
+                 os.environ['CLI_TEST_HOLD']])
+
+
     def make_number(value: int) -> int:
         _trace('make_number')
         return value
 
 
     def square(number: int, delay: float = 0.0) -> int:
+        program = _hold()
         _trace('square')
+        if program is not None:
+            program.wait()
         time.sleep(delay)
         if number == 13:
             raise ValueError('13 is an unlucky number to square')

@@ -6,11 +6,13 @@ Covered elsewhere: a step that raises or ends its worker, a killed worker
 with retries (test_engine.py), Ctrl-C (test_cli_run.py), the Slurm job
 cancelled with `scancel` (the cluster tests).
 """
+import fcntl
 import hashlib
 import os
 import signal
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 import uuid
@@ -106,17 +108,22 @@ class QiimeRun:
     are nobody's descendants).  Output goes to files, which a leftover
     helper cannot hold open the way it holds a pipe."""
 
-    def __init__(self, args, env, folder, **extra_env):
+    def __init__(self, args, env, folder, terminal=False, **extra_env):
         self.marker = uuid.uuid4().hex
         self.env = {**env, 'Q2P_FAULT_RUN': self.marker,
                     **{k: str(v) for k, v in extra_env.items()}}
         self.folder = Path(folder)
         self._out = open(self.folder / 'stdout.txt', 'w+')
         self._err = open(self.folder / 'stderr.txt', 'w+')
+        self.terminal = _Terminal() if terminal else None
         self.process = subprocess.Popen(
             [str(QIIME), *map(str, args)], env=self.env, cwd=folder,
-            stdout=self._out, stderr=self._err, text=True,
-            start_new_session=True)  # its own process group, for killpg
+            stdout=self._out, text=True,
+            start_new_session=True,  # its own process group, for killpg
+            **(self.terminal.streams() if terminal else
+               {'stderr': self._err}))
+        if terminal:
+            self.terminal.attached()
         self.started = set()
         self._ended = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -144,7 +151,13 @@ class QiimeRun:
         self._out.seek(0)
         self._err.seek(0)
         with self._out, self._err:
-            return self.process.returncode, self._out.read(), self._err.read()
+            stderr = (self._err.read() if self.terminal is None
+                      else self.terminal.close())
+            return self.process.returncode, self._out.read(), stderr
+
+    def ctrl_c(self):
+        """Press Ctrl-C on the run's terminal."""
+        self.terminal.press(b'\x03')
 
     def left_behind(self):
         """The run's processes still alive a grace time after `qiime`
@@ -162,6 +175,52 @@ class QiimeRun:
             except psutil.NoSuchProcess:
                 pass
         return left
+
+
+class _Terminal:
+    """A pseudo-terminal that a `qiime` run has as its controlling
+    terminal (stdin and stderr), as in a shell: Ctrl-C pressed on it sends
+    SIGINT to the run's whole process group.  What the run shows is read
+    as it comes, so that the run never waits for the terminal."""
+
+    def __init__(self):
+        self._master, self._slave = os.openpty()
+        self._shown = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+
+    def streams(self):
+        return {'stdin': self._slave, 'stderr': self._slave,
+                'preexec_fn': _take_controlling_terminal}
+
+    def attached(self):
+        os.close(self._slave)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                chunk = os.read(self._master, 4096)
+            except OSError:  # every process of the run closed it
+                return
+            if not chunk:
+                return
+            self._shown.append(chunk)
+
+    def press(self, keys):
+        os.write(self._master, keys)
+
+    def close(self):
+        """What the terminal showed, with its \\r\\n line ends as \\n."""
+        self._reader.join(timeout=10)
+        os.close(self._master)
+        return b''.join(self._shown).decode(errors='replace').replace(
+            '\r\n', '\n')
+
+
+def _take_controlling_terminal():
+    """In the child, a session leader by now: make stdin (the pseudo-
+    terminal) its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _processes_with(marker):

@@ -11,16 +11,18 @@ outputs after a failure, and a clean stop on Ctrl-C and on SIGTERM (what
 import contextlib
 import errno
 import glob
+import io
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 
 import click
 
 from q2_parallel.engine.errors import message_without_notes
-from q2_parallel.internals import q2cli_private
+from q2_parallel.internals import q2cli_private, qiime2_private
 
 INTERRUPTED_EXIT_STATUS = 130
 TERMINATED_EXIT_STATUS = 143  # 128 + SIGTERM, as shells report it
@@ -71,7 +73,8 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
                     q2cli_private.command_action(command), parallel_config,
                     terminal)
                 q2cli_private.run_instead(command, action)
-                with _PartialOutputsRemoved(_output_paths(kwargs)):
+                with _PartialOutputsRemoved(_output_paths(kwargs)), \
+                        _SavedLinesHeld(action):
                     _call_reporting_save_errors(q2cli_call, command, kwargs,
                                                 action, verbose)
             except tuple(_STOPS) as stop:
@@ -80,14 +83,19 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
                 _report_stop(*_STOPS[type(stop)], parallel_config)
                 raise  # leaving the ParallelConfig stops the executors
     except tuple(_STOPS) as stop:
-        click.get_current_context().exit(_STOPS[type(stop)][1])
+        exit_status = _STOPS[type(stop)][1]
+        if parallel_config is not None and not \
+                parallel_config.session.threads_ended(EXIT_GRACE_SECONDS):
+            _exit_now(exit_status, parallel_config.session)
+        click.get_current_context().exit(exit_status)
 
 
 def _report_stop(what, exit_status, parallel_config):
     """Say what happens and what is kept (Parsl's logs, once the executors
-    have started), and make sure the process ends soon: Python cannot stop
-    a step running in a thread, and waits for it when the executors shut
-    down and again at exit."""
+    have started); from now on, ignore further Ctrl-C and SIGTERM and make
+    sure the process ends soon, whatever the shutdown waits for."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     kept = ('' if parallel_config is None else
             " Parsl's logs of this run are kept in"
             f' {parallel_config.run_dir}')
@@ -95,9 +103,24 @@ def _report_stop(what, exit_status, parallel_config):
     click.echo(q2cli_private.error_style(
         f'{what}: stopping every parallel step; no output is written.'
         + kept), err=True)
-    deadline = threading.Timer(EXIT_GRACE_SECONDS, os._exit, [exit_status])
+    session = None if parallel_config is None else parallel_config.session
+    deadline = threading.Timer(EXIT_GRACE_SECONDS, _exit_now,
+                               [exit_status, session])
     deadline.daemon = True
     deadline.start()
+
+
+def _exit_now(exit_status, session):
+    """End the process while steps still run in its threads (Python cannot
+    stop a thread, and would wait for them at exit), with the programs they
+    started and the temporary files QIIME 2 made for them, which only a
+    normal exit would remove."""
+    if session is not None:
+        session.end_programs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    qiime2_private.clean_up_as_at_exit()
+    os._exit(exit_status)
 
 
 class _SigtermStopsTheRun:
@@ -119,8 +142,10 @@ class _SigtermStopsTheRun:
         self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         return self
 
-    def __exit__(self, *exc_info):
-        signal.signal(signal.SIGTERM, self._previous)
+    def __exit__(self, exc_type, exc, tb):
+        stopped = exc_type is not None and issubclass(exc_type, tuple(_STOPS))
+        if not stopped:  # else SIGTERM stays ignored until the process ends
+            signal.signal(signal.SIGTERM, self._previous)
         return False
 
     def _on_sigterm(self, signum, frame):
@@ -303,6 +328,37 @@ def _output_paths(kwargs):
     for name, value in kwargs.items():
         if name.startswith('o_') and value is not None:
             yield from (value, value + '.qza', value + '.qzv')
+
+
+class _SavedLinesHeld:
+    """q2cli prints 'Saved … to: …' as it saves each output; once the
+    action has returned, hold what it prints until every output is saved,
+    so that a failure or an interruption (which removes them all) does not
+    follow lines saying that some were saved."""
+
+    def __init__(self, action):
+        self._action = action
+        self._stdout = None
+        self._held = io.StringIO()
+
+    def __enter__(self):
+        self._stdout = sys.stdout
+        sys.stdout = self
+        return self
+
+    def write(self, text):
+        target = self._held if self._action.returned else self._stdout
+        return target.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stdout, name)
+
+    def __exit__(self, exc_type, exc, tb):
+        sys.stdout = self._stdout
+        if exc_type is None:
+            self._stdout.write(self._held.getvalue())
+            self._stdout.flush()
+        return False
 
 
 class _PartialOutputsRemoved:

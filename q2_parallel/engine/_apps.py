@@ -3,12 +3,16 @@
 Both take the step's arguments with placeholders (see ``_arguments``) and the
 outputs of the steps it depends on, which Parsl passes in once they are done.
 """
+import signal
+import threading
+
 from qiime2.sdk import Context, PluginManager
 
 from q2_parallel.internals import qiime2_private
 
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
+from ._stopping import ProgramsStarted
 from .errors import ParallelError
 
 
@@ -32,6 +36,7 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
     """Run an action in a worker process: find the action and the run's
     cache by name, load inputs by UUID, leave outputs in the run's pool."""
     plugins = PluginManager()  # loading plugins installs q2-parallel's hooks
+    _clean_up_when_stopped()
     run_pool = RunPool.open(cache_path, pool_name)
     try:
         action = plugins.get_plugin(id=plugin_id).actions[action_id]
@@ -50,3 +55,22 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
             return StepOutput([run_pool.keep(r) for r in results])
     finally:
         run_pool.release_process_pool()
+
+
+def _clean_up_when_stopped():
+    """In a worker process, once: on SIGTERM (how Parsl ends workers when
+    a run stops), end the programs the step started and remove what QIIME 2
+    would at a normal exit, then exit.  Parsl's workers end without Python's
+    exit handlers, so the step's temporary files and the worker's pool in
+    the cache would stay behind."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is _stopped):
+        return
+    signal.signal(signal.SIGTERM, _stopped)
+
+
+def _stopped(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ProgramsStarted(before=()).end()
+    qiime2_private.clean_up_as_at_exit()
+    raise SystemExit(128 + signum)

@@ -4,6 +4,7 @@ import concurrent.futures
 import os
 import shutil
 import threading
+import time
 from collections import namedtuple
 
 from qiime2.sdk import Pipeline
@@ -16,9 +17,10 @@ from q2_parallel.internals import parsl_private, qiime2_private
 from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
                            give_up_when_blocks_end)
-from ._startup import (helpers_ignore_ctrl_c, new_dataflow_kernel,
-                       run_folder, start_first_blocks)
-from ._stopping import close_log_files, log_handlers, stop_after_failure
+from ._startup import (ctrl_c_held, new_dataflow_kernel, run_folder,
+                       start_first_blocks)
+from ._stopping import (ProgramsStarted, close_log_files, log_handlers,
+                        stop_after_failure)
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -41,26 +43,34 @@ class Session:
         self._apps = {}
         self._lock = threading.Lock()
         self._path = PythonOnPath()
-        with helpers_ignore_ctrl_c():
-            self.dfk = new_dataflow_kernel(config)
-            try:
+        self._threads = []
+        self._programs = ProgramsStarted()
+        self.dfk = None
+        try:
+            with ctrl_c_held():
+                self.dfk = new_dataflow_kernel(config)
                 fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
-            except BaseException:
-                self._stop_starting()
-                raise
-        try:
             self.local_labels = set(
                 parsl_private.thread_pool_executors(self.dfk))
             with entered(cache):
                 self.run_pool = RunPool.create(cache)
-        except BaseException:
-            self._stop_starting()
+        except BaseException as error:
+            self._stop_starting(keep_logs=isinstance(error, Exception))
             raise
 
-    def _stop_starting(self):
-        self.dfk.cleanup()
+    def _stop_starting(self, keep_logs):
+        """Undo a start that failed (its logs are kept) or was stopped by
+        Ctrl-C or SIGTERM (nothing ran: nothing is kept)."""
+        if self.dfk is not None:
+            log_files = log_handlers(self.dfk.run_dir)
+            self.dfk.cleanup()
+            parsl_private.stop_result_threads(self.dfk)
+            close_log_files(log_files)
+            if not keep_logs:
+                shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
+        self._programs.end()
         self._path.restore()
 
     @property
@@ -129,9 +139,12 @@ class Session:
             else:
                 future.set_result(output)
 
-        threading.Thread(target=body, daemon=True,
-                         name=f'q2-parallel {action.plugin_id}:{action.id}'
-                         ).start()
+        thread = threading.Thread(
+            target=body, daemon=True,
+            name=f'q2-parallel {action.plugin_id}:{action.id}')
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
         return future
 
     def progress(self):
@@ -151,6 +164,8 @@ class Session:
             self.dfk.cleanup()
             parsl_private.stop_result_threads(self.dfk)
         finally:
+            if failed:
+                self.end_programs()
             for path in parsl_private.launcher_scripts_left(self.dfk):
                 os.remove(path)
             close_log_files(log_files)
@@ -159,6 +174,27 @@ class Session:
                 self.run_pool.remove()
             if not failed:
                 shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
+
+    def threads_ended(self, timeout):
+        """After a failure: wait up to ``timeout`` seconds for the threads
+        that ran the run's Pipelines and steps in this process, ending any
+        program they start meanwhile; whether all ended.  They finish what
+        they were doing (Python cannot stop a thread) but start no step."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for executor in parsl_private.thread_pool_executors(self.dfk).values():
+            threads += parsl_private.thread_pool_threads(executor)
+        while any(thread.is_alive() for thread in threads):
+            if time.monotonic() > deadline:
+                return False
+            self.end_programs()
+            time.sleep(0.1)
+        return True
+
+    def end_programs(self):
+        """End the programs the run's steps started in this process."""
+        self._programs.end()
 
 
 def _name_failure(future, step_name):

@@ -41,17 +41,31 @@ def start_first_blocks(dfk):
 
 
 @contextlib.contextmanager
-def helpers_ignore_ctrl_c():
-    """Ignore SIGINT while the executors start their helper processes, so
-    those inherit it.  Ctrl-C on a terminal reaches the whole process group,
-    and an HTEX interchange killed by it leaves Parsl's shutdown waiting
-    forever; this way only the main process gets it, and stops the helpers
-    in order.  Signal handlers can only be set from the main thread."""
+def ctrl_c_held():
+    """Hold Ctrl-C (SIGINT) while the executors start, and act on it once
+    they have: Parsl half-started cannot be stopped cleanly.  A Ctrl-C
+    pressed meanwhile is remembered by a handler (Python runs handlers in
+    the main thread, whichever thread the signal reached) and acted on when
+    the block ends.  The signal is also blocked in the main thread, so that
+    the helper processes started meanwhile (HTEX's interchange and worker
+    pools) inherit it blocked: Ctrl-C on a terminal reaches the whole
+    process group, and an interchange killed by it would leave Parsl's
+    shutdown waiting forever; this way only the main process gets it, and
+    stops the helpers in order.  Handlers can only be set from the main
+    thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # delivers it now
         signal.signal(signal.SIGINT, previous)
+        if pressed:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt

@@ -1,6 +1,8 @@
-"""Stopping a run's executors: at once after a failure, and with Parsl's
-log files closed."""
+"""Stopping a run's executors: at once after a failure, with the programs
+its steps started and with Parsl's log files closed."""
 import logging
+
+import psutil
 
 from q2_parallel.internals import parsl_private
 
@@ -14,7 +16,9 @@ def stop_after_failure(dfk):
     marked failed, so that Parsl's cleanup does not ask the interchange to
     scale in: an interchange killed along with the run (SIGTERM to the
     process group) would leave that request waiting forever, and the
-    workers running."""
+    workers running.  No step starts after this, not even one whose inputs
+    a step still running in a thread delivers later: it fails instead."""
+    parsl_private.fail_steps_not_launched(dfk, 'the parallel run stopped')
     for executor in parsl_private.thread_pool_executors(dfk).values():
         parsl_private.drop_queued_thread_steps(executor)
     for executor in parsl_private.provider_executors(dfk):
@@ -42,3 +46,37 @@ def log_handlers(run_dir):
     """The handlers writing Parsl's log of the run in ``run_dir``."""
     return [handler for handler in logging.getLogger('parsl').handlers
             if getattr(handler, 'baseFilename', '').startswith(run_dir)]
+
+
+class ProgramsStarted:
+    """The processes started in this process while a run lasts: the
+    programs its steps run in threads (an aligner, a tree builder), and
+    Parsl's helpers.  Steps in worker processes are stopped with their
+    blocks.  A program does not stop with the thread that started it, and a
+    SIGTERM or an interrupt from a notebook reaches only this process."""
+
+    GRACE_SECONDS = 3
+
+    def __init__(self, before=None):
+        """Counts the processes started from now on; those in ``before``
+        (by default, the children running now) are not the run's."""
+        self._this = psutil.Process()
+        self._before = set(self._this.children(recursive=True)
+                           if before is None else before)
+
+    def end(self):
+        """Ask those still running to end (SIGTERM); kill those that have
+        not after a few seconds."""
+        started = [p for p in self._this.children(recursive=True)
+                   if p not in self._before]
+        for process in started:
+            try:
+                process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(started, timeout=self.GRACE_SECONDS)
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass

@@ -4,6 +4,7 @@ Written for every Parsl from 2024.10.07 (the newest for Python 3.8) to
 2026.10.26; where those releases differ, the difference is handled here.
 Parsl is imported when a function is called, never when this module is.
 """
+import concurrent.futures
 import queue
 import sys
 import threading
@@ -70,6 +71,30 @@ def drop_queued_thread_steps(executor):
                 item.future.cancel()
     shutdown = executor.shutdown
     executor.shutdown = lambda *args, **kwargs: shutdown(block=False)
+
+
+def fail_steps_not_launched(dfk, reason):
+    """From now on, fail each step where ``dfk`` would launch it, with
+    ``RuntimeError(reason)``.  Parsl launches a step when its inputs are
+    done, through ``launch_if_ready`` (looked up on the kernel at each
+    call); once
+    ``cleanup`` has shut its launch pool, a step still running in a thread
+    that ends would otherwise make Parsl print a traceback ("cannot schedule
+    new futures after shutdown") for each step waiting on it."""
+    def fail(task_record):
+        future = task_record['app_fu']
+        if not future.done():
+            try:
+                future.set_exception(RuntimeError(reason))
+            except concurrent.futures.InvalidStateError:  # done meanwhile
+                pass
+    dfk.launch_if_ready = fail
+
+
+def thread_pool_threads(executor):
+    """The threads of a Parsl ``ThreadPoolExecutor``'s ``concurrent.futures``
+    pool (its ``executor`` attribute; the pool's ``_threads``)."""
+    return list(executor.executor._threads)
 
 
 def block_job_ids(executor):

@@ -5,6 +5,7 @@ QIIME 2 2023.5 and later run Pipelines in parallel themselves
 (``qiime2.sdk.parallel_config``); ``has_own_engine`` tells, and then
 q2-parallel installs none of its hooks.
 """
+import os
 import random
 import threading
 import time
@@ -190,6 +191,39 @@ def installed_actions():
 
     return {name: list(plugin.actions)
             for name, plugin in PluginManager().plugins.items()}
+
+
+def clean_up_as_at_exit(attempts=3):
+    """Remove what QIIME 2 removes when the process exits normally, which
+    ``os._exit`` skips: the temporary files and folders it made in this
+    process and has not removed yet (provenance, archives, outputs being
+    written: ``core/path.py``'s ``OutPath`` and ``InternalDirectory``, each
+    with a ``weakref.finalize`` as ``_destructor``), and this process's pool
+    in each cache it used (``core/cache.py``'s ``_exit_cleanup``, without
+    the garbage collection that would wait for the cache's lock).  A step
+    still running in a thread may be writing into a folder, so removal is
+    retried."""
+    import gc
+    import shutil
+
+    from qiime2.core.cache import USED_CACHES
+    from qiime2.core.path import InternalDirectory, OutPath
+
+    removals = [obj._destructor.detach() for obj in gc.get_objects()
+                if isinstance(obj, (InternalDirectory, OutPath))
+                and getattr(obj, '_destructor', None) is not None]
+    for path, remove, args, kwargs in filter(None, removals):
+        for _ in range(attempts):
+            try:
+                remove(*args, **kwargs)
+                break
+            except OSError:
+                continue
+        else:
+            shutil.rmtree(str(path), ignore_errors=True)
+    for cache in list(USED_CACHES):
+        shutil.rmtree(cache.processes / os.path.basename(
+            cache.process_pool.path), ignore_errors=True)
 
 
 # Modules -------------------------------------------------------------------
