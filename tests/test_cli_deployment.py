@@ -26,7 +26,9 @@ CLI_TEST_PLUGIN = textwrap.dedent('''\
     With $CLI_TEST_TRACE set, each step appends to that file a line with its
     name, process id and whether it ran in the main thread.  With
     $CLI_TEST_HOLD set, `square` runs a program (as a step runs an aligner)
-    that ends once that file exists, and traces itself once it started."""
+    that ends once that file exists, and traces itself once it started.
+    With $CLI_TEST_PRINT set, `square` prints a line, and so does a
+    program it runs."""
     import os
     import subprocess
     import threading
@@ -89,6 +91,9 @@ CLI_TEST_PLUGIN = textwrap.dedent('''\
     def square(number: int, delay: float = 0.0) -> int:
         program = _hold()
         _trace('square')
+        if 'CLI_TEST_PRINT' in os.environ:
+            print(f'squaring {number}', flush=True)
+            subprocess.run(['echo', f'a program squaring {number}'])
         if program is not None:
             program.wait()
         time.sleep(delay)

@@ -176,6 +176,38 @@ def test_failing_step_is_reported_and_nothing_is_saved(
     assert outputs(tmp_path) == []
 
 
+PRINTED_BY_SQUARE = '--- printed by the step cli-test square in a worker'
+
+
+@pytest.mark.parametrize('verbose', [True, False])
+def test_what_a_worker_step_prints_shows_with_verbose_only(
+        verbose, tmp_path, cli_plugin_dir):
+    config_file = write_config(tmp_path, CONFIGS['mixed'])
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel-config',
+                            str(config_file), *(['--verbose'] * verbose),
+                            CLI_TEST_PRINT=1)
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout + result.stderr
+    for number in (A, B):
+        assert (f'squaring {number}\n' in shown) is verbose
+        assert (f'a program squaring {number}\n' in shown) is verbose
+    assert shown.count(PRINTED_BY_SQUARE) == (2 if verbose else 0)
+
+
+def test_what_a_failed_worker_step_printed_is_in_the_debug_log(
+        tmp_path, cli_plugin_dir):
+    config_file = write_config(tmp_path, CONFIGS['mixed'])
+    result = sum_of_squares(tmp_path, cli_plugin_dir, '--parallel-config',
+                            str(config_file), a=13, CLI_TEST_PRINT=1)
+    assert result.returncode == 1
+    assert 'squaring 13' not in result.stderr
+    log = re.search(r'Debug info has been saved to (\S+)',
+                    words(result.stderr)).group(1)
+    printed = pathlib.Path(log).read_text()
+    assert PRINTED_BY_SQUARE in printed
+    assert 'squaring 13\na program squaring 13\n' in printed
+
+
 def test_output_that_cannot_be_saved_leaves_no_other_output(
         tmp_path, cli_plugin_dir):
     """q2cli saves `total` first; `square` cannot be written over a folder."""

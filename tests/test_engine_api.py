@@ -4,6 +4,7 @@ their arguments at the call, and blocks in several threads at once."""
 import os
 import sys
 import threading
+import time
 
 import pytest
 import qiime2.sdk
@@ -170,3 +171,31 @@ def test_a_config_that_runs_one_step_at_a_time_says_so_once(capfd):
         ' overlap, raise max_threads (ThreadPoolExecutor) or'
         ' max_workers_per_node (HighThroughputExecutor), or map steps to an'
         ' executor with more workers.']
+
+
+def test_failed_runs_keep_the_logs_of_the_newest_twenty_only(tmp_path):
+    """Each failed run keeps its log folder; a run removes those of runs
+    that ended long ago beyond the twenty newest, but never one that was
+    written to lately (its run may still be going)."""
+    run_dir = tmp_path / 'runinfo'
+    old = time.time() - 2 * 3600
+    for n in range(25):
+        folder = run_dir / f'run-20260101-0000{n:02}-old{n:02}'
+        (folder / '000').mkdir(parents=True)
+        (folder / '000' / 'parsl.log').write_text('log')
+        for path in (folder / '000' / 'parsl.log', folder / '000', folder):
+            os.utime(path, (old, old))
+    (run_dir / 'run-20260101-000000-old00' / '000' / 'parsl.log').touch()
+    config = thread_config()
+    config.run_dir = str(run_dir)
+    ints = int_list([1, 2])
+    with pytest.raises(ValueError):
+        with ParallelConfig(config, {}):
+            paralleltest.pipelines.square_then_fail.parallel(ints)._result()
+    kept = sorted(p.name for p in run_dir.iterdir())
+    # the 20 newest: 19 old ones and this run's; and the one written lately
+    assert len(kept) == 21
+    assert kept[0] == 'run-20260101-000000-old00'
+    assert kept[1:20] == [f'run-20260101-0000{n:02}-old{n:02}'
+                          for n in range(6, 25)]
+    assert kept[20].startswith(time.strftime('run-%Y%m%d-'))

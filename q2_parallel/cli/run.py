@@ -21,7 +21,8 @@ import threading
 
 import click
 
-from q2_parallel.engine.errors import message_without_notes
+from q2_parallel.engine.errors import (command_line_name,
+                                       message_without_notes)
 from q2_parallel.internals import q2cli_private, qiime2_private
 
 INTERRUPTED_EXIT_STATUS = 130
@@ -385,9 +386,3 @@ class _PartialOutputsRemoved:
             else:
                 os.remove(path)
         return False
-
-
-def command_line_name(step):
-    """'plugin-name action-name', as `qiime` spells them, for a step named
-    'plugin_id:action_id'."""
-    return ' '.join(part.replace('_', '-') for part in step.split(':', 1))

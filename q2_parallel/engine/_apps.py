@@ -12,6 +12,7 @@ from q2_parallel.internals import qiime2_private
 
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
+from ._printed import PrintedOutput, keep_with_failure
 from ._stopping import ProgramsStarted
 from .errors import ParallelError
 
@@ -48,11 +49,17 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
             'or script?). Map it to a ThreadPoolExecutor, or install the '
             'plugin where the workers run.') from None
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
+    printed = PrintedOutput()
     try:
         with entered(run_pool.cache):
-            results = qiime2_private.call_with_context(action, Context, args,
-                                                       kwargs)
-            return StepOutput([run_pool.keep(r) for r in results])
+            with printed:
+                results = qiime2_private.call_with_context(
+                    action, Context, args, kwargs)
+            return StepOutput([run_pool.keep(r) for r in results],
+                              printed=printed.text)
+    except Exception as error:
+        keep_with_failure(error, printed.text)
+        raise
     finally:
         run_pool.release_process_pool()
 

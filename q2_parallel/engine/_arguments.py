@@ -81,11 +81,13 @@ def resolve(args, kwargs):
 
 class StepOutput:
     """What a step hands back: its outputs' UUIDs in the cache, and, when
-    it ran in this process, the results themselves (never pickled)."""
+    it ran in this process, the results themselves (never pickled); when
+    it ran in a worker, what it printed there."""
 
-    def __init__(self, uuids, local=None):
+    def __init__(self, uuids, local=None, printed=''):
         self.uuids = list(uuids)
         self.local = local
+        self.printed = printed
 
     @classmethod
     def of(cls, results):
@@ -99,4 +101,4 @@ class StepOutput:
         return self.local
 
     def __getstate__(self):
-        return {'uuids': self.uuids, 'local': None}
+        return {'uuids': self.uuids, 'local': None, 'printed': self.printed}

@@ -17,6 +17,7 @@ from q2_parallel.internals import parsl_private, qiime2_private
 from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
                            give_up_when_blocks_end)
+from ._printed import show as show_printed
 from ._startup import (ctrl_c_held, new_dataflow_kernel, run_folder,
                        start_first_blocks)
 from ._stopping import (ProgramsStarted, close_log_files, log_handlers,
@@ -113,6 +114,8 @@ class Session:
                 action.plugin_id, action.id, str(self.cache.path),
                 self.run_pool.name, args, kwargs, *deps)
         name = f'{action.plugin_id}:{action.id}'
+        if label not in self.local_labels:
+            future.add_done_callback(lambda f: show_printed(f, name))
         future.add_done_callback(lambda f: _name_failure(f, name))
         with self._lock:
             self._steps.append(future)

@@ -1,5 +1,6 @@
 """Starting Parsl for a run: quickly, once, and safe from Ctrl-C."""
 import contextlib
+import glob
 import os
 import shutil
 import signal
@@ -8,6 +9,13 @@ import threading
 import time
 
 from q2_parallel.internals import parsl_private
+
+# Run folders are named by the time their run started.
+RUN_FOLDER_PREFIX = 'run-%Y%m%d-%H%M%S-'
+# How many run folders (of failed or interrupted runs) a run_dir keeps.
+KEPT_RUN_FOLDERS = 20
+# A run folder nothing wrote to for this long belongs to a run that ended.
+ENDED_AFTER_SECONDS = 3600
 
 
 def new_dataflow_kernel(config):
@@ -19,7 +27,8 @@ def new_dataflow_kernel(config):
     ``run_folder(dfk)`` is the folder to remove or keep."""
     os.makedirs(config.run_dir, exist_ok=True)
     private = tempfile.mkdtemp(  # mode 0700
-        prefix=time.strftime('run-%Y%m%d-%H%M%S-'), dir=config.run_dir)
+        prefix=time.strftime(RUN_FOLDER_PREFIX), dir=config.run_dir)
+    remove_old_run_folders(config.run_dir)
     config.run_dir = private
     parsl_private.use_reliable_worker_probe(config)
     try:
@@ -27,6 +36,31 @@ def new_dataflow_kernel(config):
     except BaseException:
         shutil.rmtree(private, ignore_errors=True)
         raise
+
+
+def remove_old_run_folders(run_dir, keep=KEPT_RUN_FOLDERS,
+                           quiet_for=ENDED_AFTER_SECONDS):
+    """Remove the run folders in ``run_dir`` (kept after failed or
+    interrupted runs) but the ``keep`` newest.  A folder that something
+    wrote to in the last ``quiet_for`` seconds may belong to a run still
+    going (Parsl logs every few seconds while it runs), and stays."""
+    folders = sorted(glob.glob(os.path.join(run_dir, 'run-*-*')))
+    now = time.time()
+    for folder in folders[:-keep] if keep else folders:
+        if now - _last_written(folder) > quiet_for:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _last_written(folder):
+    """When anything in ``folder`` was last written (0 if unreadable)."""
+    times = [0.0]
+    for root, _, files in os.walk(folder):
+        for name in ['.', *files]:
+            try:
+                times.append(os.stat(os.path.join(root, name)).st_mtime)
+            except OSError:
+                pass
+    return max(times)
 
 
 def run_folder(dfk):

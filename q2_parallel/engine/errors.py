@@ -63,3 +63,9 @@ def mark_failed_step(error, step_name):
         except AttributeError:  # exceptions with __slots__
             return
         add_note(error, f'(raised by the step {step_name} of a parallel run)')
+
+
+def command_line_name(step):
+    """'plugin-name action-name', as `qiime` spells them, for a step named
+    'plugin_id:action_id'."""
+    return ' '.join(part.replace('_', '-') for part in step.split(':', 1))
