@@ -227,11 +227,8 @@ def interrupt_at(moment_name, stop, home, tmp_path):  # noqa: F811
 
 def leftovers(tmpdir):
     """What the run left under TMPDIR: anything but QIIME 2's cache, and
-    in the cache, any pool (of a process, or of the run).  Parsl's HTEX
-    worker pools leave a `pymp-*` folder of Python's multiprocessing
-    after every run, stopped or not (README.md, Known limitations)."""
-    left = [p.name for p in tmpdir.iterdir()
-            if p.name != 'qiime2' and not p.name.startswith('pymp-')]
+    in the cache, any pool (of a process, or of the run)."""
+    left = [p.name for p in tmpdir.iterdir() if p.name != 'qiime2']
     for cache in (tmpdir / 'qiime2').glob('*'):
         left += [f'{p.parent.name}/{p.name}' for folder in ('processes',
                                                             'keys')

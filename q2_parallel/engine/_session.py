@@ -21,6 +21,7 @@ from ._printed import show as show_printed
 from ._startup import (ctrl_c_held, new_dataflow_kernel, run_folder,
                        start_first_blocks)
 from ._stopping import (ProgramsStarted, close_log_files, log_handlers,
+                        remove_dead_multiprocessing_folders,
                         stop_after_failure)
 from .errors import mark_failed_step
 from .proxies import ProxyResults, Step
@@ -46,6 +47,7 @@ class Session:
         self._path = PythonOnPath()
         self._threads = []
         self._programs = ProgramsStarted()
+        self._started = time.time()
         self.dfk = None
         try:
             with ctrl_c_held():
@@ -169,6 +171,8 @@ class Session:
         finally:
             if failed:
                 self.end_programs()
+            if parsl_private.provider_executors(self.dfk):
+                remove_dead_multiprocessing_folders(since=self._started)
             for path in parsl_private.launcher_scripts_left(self.dfk):
                 os.remove(path)
             close_log_files(log_files)

@@ -1,6 +1,11 @@
 """Stopping a run's executors: at once after a failure, with the programs
 its steps started and with Parsl's log files closed."""
+import glob
 import logging
+import os
+import shutil
+import tempfile
+import time
 
 import psutil
 
@@ -80,3 +85,52 @@ class ProgramsStarted:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+def remove_dead_multiprocessing_folders(since, timeout=3):
+    """Remove the ``pymp-*`` folders that HTEX worker pools on this host
+    left in the temporary folder.  Each pool's manager (Python's
+    multiprocessing) listens on a socket in one; Parsl ends pools with a
+    signal, so nothing removes it.  A folder whose sockets no process has
+    bound any more is dead.  Folders made since ``since`` (by this run's
+    pools) may still be bound for a moment while their manager ends, so
+    they are waited for up to ``timeout`` seconds.  Only Linux tells which
+    sockets are bound (``/proc/net/unix``); elsewhere nothing is removed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        bound = _bound_unix_sockets()
+        if bound is None:
+            return
+        waiting = False
+        pattern = os.path.join(tempfile.gettempdir(), 'pymp-*')
+        for folder in glob.glob(pattern):
+            sockets = glob.glob(os.path.join(folder, 'listener-*'))
+            if not sockets:  # made, but not used yet: it may still be
+                continue
+            if bound.isdisjoint(sockets):
+                shutil.rmtree(folder, ignore_errors=True)
+            elif _modified_since(folder, since):
+                waiting = True
+        if not waiting or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def _bound_unix_sockets():
+    """The paths of the Unix sockets bound on this host (None if it does
+    not say)."""
+    try:
+        with open('/proc/net/unix') as table:
+            next(table)  # the heading
+            return {fields[7] for fields in
+                    (line.rstrip('\n').split(None, 7) for line in table)
+                    if len(fields) == 8}
+    except OSError:
+        return None
+
+
+def _modified_since(path, since):
+    try:
+        return os.stat(path).st_mtime >= since
+    except OSError:
+        return False
