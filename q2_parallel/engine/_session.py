@@ -20,7 +20,8 @@ from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
 from ._printed import show as show_printed
 from ._startup import (ctrl_c_held, new_dataflow_kernel, run_folder,
                        start_first_blocks)
-from ._stopping import (ProgramsStarted, close_log_files, log_handlers,
+from ._stopping import (BlockProcessGroups, ProgramsStarted,
+                        close_log_files, log_handlers,
                         remove_dead_multiprocessing_folders,
                         stop_after_failure)
 from .errors import mark_failed_step
@@ -163,12 +164,14 @@ class Session:
         """Stop executors and workers, drop the run's pool; keep Parsl's
         logs only when the run failed."""
         log_files = log_handlers(self.dfk.run_dir)
+        blocks = BlockProcessGroups(parsl_private.local_block_pids(self.dfk))
         try:
             if failed:
                 stop_after_failure(self.dfk)
             self.dfk.cleanup()
             parsl_private.stop_result_threads(self.dfk)
         finally:
+            blocks.end()
             if failed:
                 self.end_programs()
             if parsl_private.provider_executors(self.dfk):

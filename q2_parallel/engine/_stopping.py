@@ -87,6 +87,40 @@ class ProgramsStarted:
                 pass
 
 
+class BlockProcessGroups:
+    """The process groups of the blocks started on this host.  Parsl ends
+    a block with SIGTERM to its group; a worker in the middle of a long
+    computation in C acts on it (removing its step's temporary files) only
+    once that returns, so what is still running a few seconds later is
+    killed."""
+
+    GRACE_SECONDS = 3
+
+    def __init__(self, block_pids):
+        self._groups = set()
+        for pid in block_pids:
+            try:
+                self._groups.add(os.getpgid(pid))
+            except OSError:  # the block has ended
+                pass
+        self._groups.discard(os.getpgrp())  # never this process's own
+
+    def end(self):
+        members = [p for p in psutil.process_iter() if self._in_group(p)]
+        _, alive = psutil.wait_procs(members, timeout=self.GRACE_SECONDS)
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+    def _in_group(self, process):
+        try:
+            return os.getpgid(process.pid) in self._groups
+        except OSError:
+            return False
+
+
 def remove_dead_multiprocessing_folders(since, timeout=3):
     """Remove the ``pymp-*`` folders that HTEX worker pools on this host
     left in the temporary folder.  Each pool's manager (Python's

@@ -97,6 +97,19 @@ def thread_pool_threads(executor):
     return list(executor.executor._threads)
 
 
+def local_block_pids(dfk):
+    """The process ids of the blocks that ``dfk``'s ``LocalProvider``s
+    started on this host (each block's job id is its shell's pid,
+    ``LocalProvider.resources[job]['remote_pid']``)."""
+    from parsl.providers import LocalProvider
+
+    return [int(job['remote_pid'])
+            for executor in provider_executors(dfk)
+            if isinstance(executor.provider, LocalProvider)
+            for job in executor.provider.resources.values()
+            if job.get('remote_pid')]
+
+
 def block_job_ids(executor):
     """The provider's job ids of the executor's blocks
     (``BlockProviderExecutor.blocks_to_job_id``)."""
