@@ -30,6 +30,22 @@ PARALLEL_CONFIG_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'parallel configuration in this TOML file instead of the default one '
     '(implies --parallel).')
+RECYCLE_POOL_HELP = (
+    'In a parallel run: keep each finished step\'s results in this named '
+    'pool of QIIME 2\'s cache, and take them from there when the same step '
+    '(same action, inputs and parameters) runs again, so that running this '
+    'command again after a failure or an interruption redoes only what did '
+    'not finish. Without it, a parallel run uses a pool named '
+    'recycle_<plugin>_<action>, removed when the run succeeds; a named pool '
+    'is kept (`python -m q2_parallel.kept` lists and removes pools).')
+NO_RECYCLE_HELP = (
+    'In a parallel run: neither take steps\' results from a recycle pool '
+    'nor keep them in one.')
+USE_CACHE_HELP = (
+    'In a parallel run: the QIIME 2 cache that holds the steps\' results '
+    'and the recycle pool (default: $TMPDIR/qiime2/$USER). For a run on a '
+    'cluster, a folder that every node can read and write.')
+RECYCLING_OPTIONS = ('recycle_pool', 'no_recycle', 'use_cache')
 
 
 def install():
@@ -122,12 +138,21 @@ def _options_for(action_state):
 
 
 def _run(command, q2cli_call, kwargs):
+    import click
     parallel = kwargs.pop('parallel', False)
     config_path = kwargs.pop('parallel_config', None)
+    recycling = {name: kwargs.pop(name, None) for name in RECYCLING_OPTIONS}
     if not parallel and config_path is None:
+        given = [f'--{name.replace("_", "-")}'
+                 for name, value in recycling.items() if value]
+        if given:
+            raise click.UsageError(
+                f'{" and ".join(given)} work only in a parallel run: add '
+                '--parallel or --parallel-config FILE.')
         return q2cli_call(command, **kwargs)
     from q2_parallel.cli.run import run_in_parallel
-    return run_in_parallel(command, q2cli_call, kwargs, config_path)
+    return run_in_parallel(command, q2cli_call, kwargs, config_path,
+                           **recycling)
 
 
 def _parallel_options():
@@ -137,7 +162,21 @@ def _parallel_options():
                      help=PARALLEL_HELP.format(**_config_dirs())),
         click.Option(['--parallel-config'], type=click.Path(dir_okay=False),
                      help=PARALLEL_CONFIG_HELP),
+        click.Option(['--recycle-pool'], metavar='NAME',
+                     callback=_pool_name, help=RECYCLE_POOL_HELP),
+        click.Option(['--no-recycle'], is_flag=True, help=NO_RECYCLE_HELP),
+        click.Option(['--use-cache'], metavar='DIR',
+                     type=click.Path(file_okay=False), help=USE_CACHE_HELP),
     ]
+
+
+def _pool_name(context, parameter, value):
+    import click
+    if value is not None and not value.isidentifier():
+        raise click.BadParameter(
+            f'{value!r}: QIIME 2 names pools like Python names (letters, '
+            'digits and underscores, not starting with a digit).')
+    return value
 
 
 def _config_dirs():

@@ -13,13 +13,16 @@ from q2_parallel.internals import qiime2_private
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
 from ._printed import PrintedOutput, keep_with_failure
+from ._recycle import RecyclePool, run_or_reuse
 from ._stopping import ProgramsStarted
 from .errors import ParallelError
 
 
-def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
+def run_here(action, parent_ctx, run_pool, recycle, args, kwargs,
+             *dep_outputs):
     """Run ``action`` in a thread of this process, as a child of the
-    pipeline's context, exactly as the serial framework would."""
+    pipeline's context, exactly as the serial framework would (unless the
+    ``recycle`` pool, if any, has its results)."""
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     with entered(run_pool.cache):
         if parent_ctx is None:
@@ -27,18 +30,24 @@ def run_here(action, parent_ctx, run_pool, args, kwargs, *dep_outputs):
         else:
             def factory():
                 return Context(parent=parent_ctx)
-        results = qiime2_private.call_with_context(action, factory, args,
-                                                   kwargs)
-    return StepOutput.of(results)
+        results, how = run_or_reuse(
+            recycle, action, args, kwargs,
+            lambda: qiime2_private.call_with_context(action, factory, args,
+                                                     kwargs))
+    return StepOutput.of(results, how)
 
 
-def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
-                  *dep_outputs):
+def run_elsewhere(plugin_id, action_id, cache_path, pool_name, recycle_name,
+                  args, kwargs, *dep_outputs):
     """Run an action in a worker process: find the action and the run's
-    cache by name, load inputs by UUID, leave outputs in the run's pool."""
+    cache by name, load inputs by UUID, leave outputs in the run's pool
+    (and in the recycle pool named ``recycle_name``, if any, which may
+    have them already)."""
     plugins = PluginManager()  # loading plugins installs q2-parallel's hooks
     _clean_up_when_stopped()
     run_pool = RunPool.open(cache_path, pool_name)
+    recycle = (None if recycle_name is None
+               else RecyclePool.open(run_pool.cache, recycle_name))
     try:
         action = plugins.get_plugin(id=plugin_id).actions[action_id]
     except KeyError:
@@ -50,13 +59,16 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, args, kwargs,
             'plugin where the workers run.') from None
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     printed = PrintedOutput()
+
+    def run():
+        with printed:
+            return qiime2_private.call_with_context(action, Context, args,
+                                                    kwargs)
     try:
         with entered(run_pool.cache):
-            with printed:
-                results = qiime2_private.call_with_context(
-                    action, Context, args, kwargs)
+            results, how = run_or_reuse(recycle, action, args, kwargs, run)
             return StepOutput([run_pool.keep(r) for r in results],
-                              printed=printed.text)
+                              printed=printed.text, how=how)
     except Exception as error:
         keep_with_failure(error, printed.text)
         raise

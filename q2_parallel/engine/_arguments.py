@@ -84,16 +84,17 @@ class StepOutput:
     it ran in this process, the results themselves (never pickled); when
     it ran in a worker, what it printed there."""
 
-    def __init__(self, uuids, local=None, printed=''):
+    def __init__(self, uuids, local=None, printed='', how='ran'):
         self.uuids = list(uuids)
         self.local = local
         self.printed = printed
+        self.how = how  # 'ran', 'reused' from a recycle pool, 'recomputed'
 
     @classmethod
-    def of(cls, results):
+    def of(cls, results, how='ran'):
         """Results of this process: their data is in the cache already, and
         these objects keep it there while the run holds them."""
-        return cls([str(r.uuid) for r in results], local=results)
+        return cls([str(r.uuid) for r in results], local=results, how=how)
 
     def results(self, load):
         if self.local is None:
@@ -101,4 +102,5 @@ class StepOutput:
         return self.local
 
     def __getstate__(self):
-        return {'uuids': self.uuids, 'local': None, 'printed': self.printed}
+        return {'uuids': self.uuids, 'local': None, 'printed': self.printed,
+                'how': self.how}

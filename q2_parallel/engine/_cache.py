@@ -45,7 +45,7 @@ class RunPool:
         killed before they could remove theirs are removed here."""
         _remove_abandoned_pools(cache)
         _remove_dead_process_pools(cache)
-        key = f'{_KEY_PREFIX}{_process_stamp(psutil.Process())}_' \
+        key = f'{_KEY_PREFIX}{process_stamp(psutil.Process())}_' \
               f'{_uuid.uuid4().hex}'
         return cls(cache, cache.create_pool(keys=[key]), key)
 
@@ -88,13 +88,13 @@ class RunPool:
 _KEY_PREFIX = 'q2_parallel_run_'
 
 
-def _process_stamp(process):
+def process_stamp(process):
     """``<pid>_<start time>``: names one process, even once its PID is
     reused."""
     return f'{process.pid}_{int(process.create_time())}'
 
 
-def _alive(pid, started):
+def alive(pid, started):
     """Whether process ``pid``, started at ``started`` (seconds since the
     epoch), still runs; a reused PID has a later start time.  A second of
     slack absorbs how start times are rounded in names."""
@@ -108,7 +108,7 @@ def _alive(pid, started):
 def _owner_alive(key):
     """A run's pool is keyed ``q2_parallel_run_<pid>_<start time>_<id>``."""
     pid, started, *_ = key[len(_KEY_PREFIX):].split('_') + ['', '']
-    return _alive(pid, started)
+    return alive(pid, started)
 
 
 def _remove_abandoned_pools(cache):
@@ -140,4 +140,4 @@ def _remove_dead_process_pools(cache):
 def _pool_owner_alive(pool_name):
     """QIIME 2 names a process pool ``<pid>-<start time>@<user>``."""
     pid, _, started = pool_name.split('@')[0].partition('-')
-    return _alive(pid, started)
+    return alive(pid, started)

@@ -18,13 +18,14 @@ from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
                            give_up_when_blocks_end)
 from ._printed import show as show_printed
+from ._recycle import RecyclePool
 from ._startup import (ctrl_c_held, new_dataflow_kernel, run_folder,
                        start_first_blocks)
 from ._stopping import (BlockProcessGroups, ProgramsStarted,
                         close_log_files, log_handlers,
                         remove_dead_multiprocessing_folders,
                         stop_after_failure)
-from .errors import mark_failed_step
+from .errors import ParallelError, mark_failed_step
 from .proxies import ProxyResults, Step
 
 StepCounts = namedtuple('StepCounts', 'done running waiting')
@@ -33,7 +34,9 @@ StepCounts = namedtuple('StepCounts', 'done running waiting')
 class Session:
     """Everything one ``ParallelConfig`` block starts, and stops it again."""
 
-    def __init__(self, config, mapping, cache):
+    def __init__(self, config, mapping, cache, recycle=None):
+        """``recycle``: ``(name, remove_on_success)`` of the pool that keeps
+        finished steps' results for a rerun, or None."""
         from parsl.app.python import PythonApp
 
         from q2_parallel.config import executor_label
@@ -43,6 +46,7 @@ class Session:
         self.mapping = mapping
         self.cache = cache
         self._steps = []
+        self.recycled = {'reused': [], 'recomputed': []}
         self._apps = {}
         self._lock = threading.Lock()
         self._path = PythonOnPath()
@@ -60,6 +64,11 @@ class Session:
                 parsl_private.thread_pool_executors(self.dfk))
             with entered(cache):
                 self.run_pool = RunPool.create(cache)
+                self.recycle = (None if recycle is None
+                                else RecyclePool.create(cache, recycle[0]))
+            self._remove_recycle = recycle is not None and recycle[1]
+            if self.recycle is not None:
+                self.recycle.join()
         except BaseException as error:
             self._stop_starting(keep_logs=isinstance(error, Exception))
             raise
@@ -88,11 +97,31 @@ class Session:
         its steps in turn; any other action is one Parsl app on the executor
         the mapping gives it.
         """
+        if parent_ctx is None:
+            self._recycle_in_entered_pool()
         if isinstance(action, Pipeline):
             future = self._drive(action, args, kwargs, parent_ctx)
         else:
             future = self._launch(action, args, kwargs, parent_ctx)
         return ProxyResults(Step(action, future, self.run_pool.load))
+
+    def _recycle_in_entered_pool(self):
+        """Use the named pool entered around ``.parallel()`` (``with
+        cache.create_pool(keys=[...], reuse=True):``) as the recycle pool,
+        as QIIME 2 2023.5 and later do."""
+        cache = qiime2_private.current_cache()
+        pool = getattr(cache, 'named_pool', None)
+        if pool is None or self.recycle is not None:
+            return
+        if os.path.realpath(cache.path) != os.path.realpath(self.cache.path):
+            raise ParallelError(
+                f'The pool {pool.name} is in the cache {cache.path}, but '
+                f'this ParallelConfig block runs in the cache '
+                f'{self.cache.path}: enter the pool\'s cache (`with cache:`) '
+                'around the ParallelConfig block, or pass recycle_pool= to '
+                'ParallelConfig.')
+        self.recycle = RecyclePool(self.cache, pool)
+        self.recycle.join()
 
     def _app(self, function, label):
         key = (function, label)
@@ -108,15 +137,18 @@ class Session:
         if label in self.local_labels:
             args, kwargs, deps = detach(args, kwargs)
             future = self._app(run_here, label)(
-                action, parent_ctx, self.run_pool, args, kwargs, *deps)
+                action, parent_ctx, self.run_pool, self.recycle, args,
+                kwargs, *deps)
         else:
             with entered(self.cache):
                 args, kwargs, deps = detach(args, kwargs,
                                             keep=self.run_pool.keep)
             future = self._app(run_elsewhere, label)(
                 action.plugin_id, action.id, str(self.cache.path),
-                self.run_pool.name, args, kwargs, *deps)
+                self.run_pool.name, self.recycle and self.recycle.name,
+                args, kwargs, *deps)
         name = f'{action.plugin_id}:{action.id}'
+        future.add_done_callback(lambda f: self._count(f, name))
         if label not in self.local_labels:
             future.add_done_callback(lambda f: show_printed(f, name))
         future.add_done_callback(lambda f: _name_failure(f, name))
@@ -167,6 +199,8 @@ class Session:
         blocks = BlockProcessGroups(parsl_private.local_block_pids(self.dfk))
         try:
             if failed:
+                if self.recycle is not None:
+                    self.recycle.stop_keeping()
                 stop_after_failure(self.dfk)
             self.dfk.cleanup()
             parsl_private.stop_result_threads(self.dfk)
@@ -182,6 +216,9 @@ class Session:
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()
+                if self.recycle is not None:
+                    self.recycle.leave(
+                        remove=self._remove_recycle and not failed)
             if not failed:
                 shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
 
@@ -201,6 +238,16 @@ class Session:
             self.end_programs()
             time.sleep(0.1)
         return True
+
+    def _count(self, future, name):
+        """Note the steps taken from the recycle pool, and those whose
+        kept results had lost their data and were run again."""
+        if future.cancelled() or future.exception() is not None:
+            return
+        how = future.result().how
+        if how != 'ran':
+            with self._lock:
+                self.recycled[how].append(name)
 
     def end_programs(self):
         """End the programs the run's steps started in this process."""

@@ -28,17 +28,35 @@ class ParallelConfig:
     action_executor_mapping : dict, optional
         Action name (or ``{plugin: {action: label}}``) to executor label.
         Unmapped actions run on the executor labelled ``default``.
+    recycle_pool : str, optional
+        Keep each finished step's results in this named pool of QIIME 2's
+        cache, and take them from there when the same step (same action,
+        inputs and parameters) runs again: a run that failed or was
+        interrupted, run again, redoes only what did not finish.  The pool
+        is kept; ``python -m q2_parallel.kept`` lists and removes pools.
+        Entering a pool (``with cache.create_pool(keys=[...],
+        reuse=True):``) around ``.parallel()`` does the same, as in QIIME 2
+        2023.5 and later.
+    remove_recycle_pool : bool, optional
+        Remove the recycle pool when the block ends without an error (unless
+        another run uses it then); what ``qiime`` does with the pool it
+        names after the Pipeline.
     """
 
-    def __init__(self, parallel_config=None, action_executor_mapping=None):
+    def __init__(self, parallel_config=None, action_executor_mapping=None,
+                 recycle_pool=None, remove_recycle_pool=False):
         self.parallel_config = parallel_config
         self.action_executor_mapping = action_executor_mapping
+        self.recycle_pool = recycle_pool
+        self.remove_recycle_pool = remove_recycle_pool
         self.session = None
         self.source = None
 
     def __repr__(self):
         return (f'ParallelConfig(parallel_config={self.parallel_config!r}, '
-                f'action_executor_mapping={self.action_executor_mapping!r})')
+                f'action_executor_mapping={self.action_executor_mapping!r}, '
+                f'recycle_pool={self.recycle_pool!r}, '
+                f'remove_recycle_pool={self.remove_recycle_pool!r})')
 
     def __enter__(self):
         from qiime2.core.cache import get_cache
@@ -72,7 +90,9 @@ class ParallelConfig:
         warn_if_one_step_at_a_time(reachable,
                                    self.source and self.source.path)
         config = _fresh_copy(normalised(config), reachable)
-        self.session = Session(config, mapping, get_cache())
+        recycle = (None if self.recycle_pool is None
+                   else (self.recycle_pool, self.remove_recycle_pool))
+        self.session = Session(config, mapping, get_cache(), recycle)
         _active.config = self
         with _registry_lock:
             _entered.append(self)
@@ -92,6 +112,14 @@ class ParallelConfig:
         """The folder of Parsl's logs for this block's run (kept only when
         the run failed)."""
         return None if self.session is None else self.session.run_dir
+
+    @property
+    def recycled(self):
+        """The steps of the last run taken from the recycle pool
+        (``'reused'``) and those whose kept results had lost their data and
+        were run again (``'recomputed'``): ``{how: ['plugin:action',
+        ...]}``."""
+        return self.session.recycled
 
     def progress(self):
         """``StepCounts(done, running, waiting)`` of the steps so far (of
