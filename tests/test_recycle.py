@@ -63,7 +63,10 @@ class Runs:
         run = self.start(*options, hold=True)
         wait_for_step(self.trace_file, 'square', run.process)
         stop(run)
-        return run.finish(timeout=60)
+        try:
+            return run.finish(timeout=60)
+        finally:  # a killed qiime cannot stop its helpers: the test does
+            run.left_behind()
 
     def trace(self):
         return sorted(line.split()[0] for line in
