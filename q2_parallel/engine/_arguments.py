@@ -81,11 +81,13 @@ def resolve(args, kwargs):
 
 class StepOutput:
     """What a step hands back: its outputs' UUIDs in the cache, and, when
-    it ran in this process, the results themselves (never pickled)."""
+    it ran in this process, the results themselves (never pickled); from
+    another process, also the step's ``StepClock`` for the run report."""
 
     def __init__(self, uuids, local=None):
         self.uuids = list(uuids)
         self.local = local
+        self.clock = None
 
     @classmethod
     def of(cls, results):
@@ -99,4 +101,4 @@ class StepOutput:
         return self.local
 
     def __getstate__(self):
-        return {'uuids': self.uuids, 'local': None}
+        return {'uuids': self.uuids, 'local': None, 'clock': self.clock}

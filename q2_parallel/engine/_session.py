@@ -12,6 +12,8 @@ from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
 from ._cache import RunPool, entered
 from q2_parallel.internals import parsl_private, qiime2_private
+from q2_parallel.report.recording import RunRecord
+from q2_parallel.report.step_clock import StepClock
 
 from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
@@ -37,7 +39,7 @@ class Session:
         self._python_app = PythonApp
         self.mapping = mapping
         self.cache = cache
-        self._steps = []
+        self.record = RunRecord()
         self._apps = {}
         self._lock = threading.Lock()
         self._path = PythonOnPath()
@@ -47,6 +49,7 @@ class Session:
                 fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
+                self.record.parsl_ready(self.dfk)
             except BaseException:
                 self._stop_starting()
                 raise
@@ -91,10 +94,13 @@ class Session:
     def _launch(self, action, args, kwargs, parent_ctx):
         label = self._executor_label(self.mapping, action.plugin_id,
                                      action.id)
+        clock = None
         if label in self.local_labels:
             args, kwargs, deps = detach(args, kwargs)
+            clock = StepClock()
             future = self._app(run_here, label)(
-                action, parent_ctx, self.run_pool, args, kwargs, *deps)
+                clock, action, parent_ctx, self.run_pool, args, kwargs,
+                *deps)
         else:
             with entered(self.cache):
                 args, kwargs, deps = detach(args, kwargs,
@@ -104,8 +110,7 @@ class Session:
                 self.run_pool.name, args, kwargs, *deps)
         name = f'{action.plugin_id}:{action.id}'
         future.add_done_callback(lambda f: _name_failure(f, name))
-        with self._lock:
-            self._steps.append(future)
+        self.record.add_step(name, label, future, clock)
         return future
 
     def _drive(self, action, args, kwargs, parent_ctx):
@@ -136,8 +141,8 @@ class Session:
 
     def progress(self):
         """How many steps are done, running and waiting for their inputs."""
-        with self._lock:
-            states = [parsl_private.step_state(f) for f in self._steps]
+        states = [parsl_private.step_state(f)
+                  for f in self.record.futures()]
         return StepCounts(states.count('done'), states.count('running'),
                           states.count('waiting'))
 

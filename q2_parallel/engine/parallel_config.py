@@ -6,6 +6,7 @@ on 2022.11 unchanged.
 """
 import inspect
 import threading
+import time
 
 from q2_parallel.internals import parsl_private
 
@@ -28,17 +29,27 @@ class ParallelConfig:
     action_executor_mapping : dict, optional
         Action name (or ``{plugin: {action: label}}``) to executor label.
         Unmapped actions run on the executor labelled ``default``.
+    report : str or os.PathLike, optional
+        Write a report of the run to this HTML file when the block ends,
+        and its facts as JSON beside it (``run.html`` -> ``run.json``):
+        a timeline of every step and where the time went.  Written for
+        runs that fail or are interrupted too.  Its folder must exist.
     """
 
-    def __init__(self, parallel_config=None, action_executor_mapping=None):
+    def __init__(self, parallel_config=None, action_executor_mapping=None,
+                 report=None):
         self.parallel_config = parallel_config
         self.action_executor_mapping = action_executor_mapping
+        self.report = report
+        self._report_paths = None
         self.session = None
         self.source = None
 
     def __repr__(self):
+        report = '' if self.report is None else f', report={self.report!r}'
         return (f'ParallelConfig(parallel_config={self.parallel_config!r}, '
-                f'action_executor_mapping={self.action_executor_mapping!r})')
+                f'action_executor_mapping={self.action_executor_mapping!r}'
+                f'{report})')
 
     def __enter__(self):
         from qiime2.core.cache import get_cache
@@ -49,6 +60,7 @@ class ParallelConfig:
                                         warn_if_one_step_at_a_time,
                                         warn_unknown_entries)
         from q2_parallel.internals import qiime2_private
+        from q2_parallel.report.files import report_paths
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -56,6 +68,8 @@ class ParallelConfig:
                 'A ParallelConfig block is already active in this thread; '
                 'ParallelConfig blocks cannot be nested. Run the inner work '
                 'inside the outer block instead.')
+        self._report_paths = (None if self.report is None
+                              else report_paths(self.report))
         config, mapping = self.parallel_config, self.action_executor_mapping
         if config is None:
             config, found_mapping, self.source = load_config()
@@ -82,10 +96,47 @@ class ParallelConfig:
         _active.config = None
         with _registry_lock:
             _entered.remove(self)
-        self.session.close(failed=exc_type is not None)
+        try:
+            report_error = self._write_report(exc_type)
+        finally:
+            self.session.close(failed=exc_type is not None)
+        if report_error is not None:
+            report_error = ParallelError(
+                f'The report of this run could not be written to '
+                f'{self.report}: {type(report_error).__name__}: '
+                f'{report_error}')
         if exc_value is not None:
             add_note(exc_value,
                      f'Parsl logs of this run: {self.session.run_dir}')
+            if self._report_paths is not None:
+                add_note(exc_value, str(report_error or 'Report of this run:'
+                                        f' {self._report_paths[0]}'))
+        elif report_error is not None:
+            raise report_error
+
+    def _write_report(self, exc_type):
+        """Write the report, before the executors stop, so that it shows
+        the run as it ended; returns the error that stopped it, if any."""
+        if self._report_paths is None:
+            return None
+        from q2_parallel.report.files import write_report
+        from q2_parallel.report.summary import run_facts
+
+        outcome = ('succeeded' if exc_type is None else
+                   'failed' if issubclass(exc_type, Exception) else
+                   'interrupted')
+        try:
+            facts = run_facts(self.session.record, outcome, time.time())
+            write_report(*self._report_paths, facts)
+        except Exception as error:  # the run's own outcome comes first
+            return error
+        return None
+
+    @property
+    def report_path(self):
+        """The HTML file of this block's report (None without one, or
+        before the block starts)."""
+        return None if self._report_paths is None else self._report_paths[0]
 
     @property
     def run_dir(self):
