@@ -1,5 +1,5 @@
-"""Give every Pipeline of the stock `qiime` command `--parallel` and
-`--parallel-config FILE`.
+"""Give every Pipeline of the stock `qiime` command `--parallel`,
+`--parallel-config FILE` and `--parallel-report FILE`.
 
 q2cli builds its commands from a cached description of the deployment and
 rejects unknown options before any plugin is imported, so the options cannot
@@ -30,6 +30,11 @@ PARALLEL_CONFIG_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'parallel configuration in this TOML file instead of the default one '
     '(implies --parallel).')
+PARALLEL_REPORT_HELP = (
+    'With --parallel or --parallel-config: write a report of the run to '
+    'this HTML file (a timeline of every step and where the time went; '
+    'one file, opens in any browser) and its facts as JSON beside it '
+    '(run.html -> run.json). Written for failed and interrupted runs too.')
 
 
 def install():
@@ -124,10 +129,24 @@ def _options_for(action_state):
 def _run(command, q2cli_call, kwargs):
     parallel = kwargs.pop('parallel', False)
     config_path = kwargs.pop('parallel_config', None)
+    report_path = kwargs.pop('parallel_report', None)
     if not parallel and config_path is None:
+        if report_path is not None:
+            _usage_error('--parallel-report needs --parallel or '
+                         '--parallel-config: a serial run has no report.')
         return q2cli_call(command, **kwargs)
     from q2_parallel.cli.run import run_in_parallel
-    return run_in_parallel(command, q2cli_call, kwargs, config_path)
+    return run_in_parallel(command, q2cli_call, kwargs, config_path,
+                           report_path)
+
+
+def _usage_error(message):
+    """One line on stderr and exit status 2, as click's usage errors."""
+    import click
+
+    from q2_parallel.internals import q2cli_private
+    click.echo(q2cli_private.error_style(f'Error: {message}'), err=True)
+    click.get_current_context().exit(2)
 
 
 def _parallel_options():
@@ -137,6 +156,8 @@ def _parallel_options():
                      help=PARALLEL_HELP.format(**_config_dirs())),
         click.Option(['--parallel-config'], type=click.Path(dir_okay=False),
                      help=PARALLEL_CONFIG_HELP),
+        click.Option(['--parallel-report'], type=click.Path(dir_okay=False),
+                     help=PARALLEL_REPORT_HELP),
     ]
 
 

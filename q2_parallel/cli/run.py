@@ -31,6 +31,7 @@ CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
 SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
+REPORT_ERROR_HEADER = 'Nothing was run because of the --parallel-report path:'
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -51,20 +52,23 @@ _STOPS = {
 }
 
 
-def run_in_parallel(command, q2cli_call, kwargs, config_path):
+def run_in_parallel(command, q2cli_call, kwargs, config_path,
+                    report_path=None):
     """Run `command` (a q2cli ActionCommand of a Pipeline) with `kwargs`
     through `q2cli_call` (q2cli's `ActionCommand.__call__`), its steps in
-    parallel with the config in `config_path`, or the default one if None.
+    parallel with the config in `config_path`, or the default one if None;
+    write the run's report to `report_path` if given.
     """
     verbose = kwargs.get('verbose')
     action = parallel_config = None
+    _check_report_path(report_path)
     try:
         with contextlib.ExitStack() as stack:
             sigterm = stack.enter_context(_SigtermStopsTheRun())
             try:
                 with sigterm.held():
                     parallel_config = _enter_parallel_config(
-                        stack, config_path, verbose)
+                        stack, config_path, report_path, verbose)
                 terminal = stack.enter_context(
                     _terminal_stderr(quiet=verbose is False))
                 action = _ParallelAction(
@@ -84,13 +88,13 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path):
 
 
 def _report_stop(what, exit_status, parallel_config):
-    """Say what happens and what is kept (Parsl's logs, once the executors
-    have started), and make sure the process ends soon: Python cannot stop
-    a step running in a thread, and waits for it when the executors shut
-    down and again at exit."""
+    """Say what happens and what is kept (Parsl's logs and the report,
+    once the executors have started), and make sure the process ends soon:
+    Python cannot stop a step running in a thread, and waits for it when
+    the executors shut down and again at exit."""
     kept = ('' if parallel_config is None else
             " Parsl's logs of this run are kept in"
-            f' {parallel_config.run_dir}')
+            f' {parallel_config.run_dir}' + _report_kept(parallel_config))
     click.echo(err=True)
     click.echo(q2cli_private.error_style(
         f'{what}: stopping every parallel step; no output is written.'
@@ -188,18 +192,40 @@ def _full_disk(error):
     return None
 
 
-def _enter_parallel_config(stack, config_path, verbose):
+def _report_kept(parallel_config):
+    """The sentence naming the run's report, if it has one."""
+    if parallel_config.report_path is None:
+        return ''
+    return f'; its report is kept in {parallel_config.report_path}'
+
+
+def _check_report_path(report_path):
+    """Report a report path that cannot be written before anything
+    starts, the way q2cli reports errors."""
+    if report_path is None:
+        return
+    from q2_parallel.engine import ParallelError
+    from q2_parallel.report.files import report_paths
+    try:
+        report_paths(report_path)
+    except ParallelError as error:
+        q2cli_private.exit_with_error(error, header=REPORT_ERROR_HEADER,
+                                      traceback=None)
+
+
+def _enter_parallel_config(stack, config_path, report_path, verbose):
     """Enter the ParallelConfig for `config_path` on `stack`; report a bad
     config, or executors that fail to start, the way q2cli reports errors."""
     from q2_parallel.config import ConfigError, get_config_from_file
     from q2_parallel.engine import ParallelConfig
     try:
         if config_path is None:
-            parallel_config = ParallelConfig()
+            parallel_config = ParallelConfig(report=report_path)
         else:
             config, mapping = get_config_from_file(config_path)
             parallel_config = ParallelConfig(
-                parallel_config=config, action_executor_mapping=mapping)
+                parallel_config=config, action_executor_mapping=mapping,
+                report=report_path)
         return stack.enter_context(parallel_config)
     except ConfigError as error:
         q2cli_private.exit_with_error(error, header=CONFIG_ERROR_HEADER,
@@ -279,7 +305,8 @@ class _ParallelAction:
                 'set TMPDIR to a folder on a disk with more room (the cache '
                 'is $TMPDIR/qiime2/$USER) and run again.')
         lines.append("Parsl's logs of this run are kept in "
-                     f'{self._parallel_config.run_dir}')
+                     f'{self._parallel_config.run_dir}'
+                     + _report_kept(self._parallel_config))
         return ParallelRunError('\n'.join(lines))
 
     def remove_q2cli_log(self):

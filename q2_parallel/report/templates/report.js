@@ -1,13 +1,16 @@
 /* Draws the run report from the facts in #run-data (the same facts as the
    JSON file beside the page): the numbers, a timeline in SVG with one lane
    per place a step ran, and a table of the steps.  No network, no
-   libraries.  When done, <html> gets data-report-drawn="<bars drawn>". */
+   libraries.  When done, <html> gets the attribute data-report-drawn, the
+   number of step bars drawn. */
 (function () {
   'use strict';
   var SVG = 'http://www.w3.org/2000/svg';
   var PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2',
                  '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-  var LABEL_WIDTH = 300, PLOT_WIDTH = 800, LANE = 24, BAR = 14, AXIS = 28;
+  // Each lane: the step bars on top, what they waited for in a strip below.
+  var LABEL_WIDTH = 300, PLOT_WIDTH = 800, LANE = 26, BAR = 15, STRIP = 5;
+  var AXIS = 28;
   var run = JSON.parse(document.getElementById('run-data').textContent);
 
   function seconds(value) {
@@ -128,7 +131,8 @@
       element('line', {x1: x(t), x2: x(t), y1: AXIS - 6, y2: height},
               axis);
       element('text', {x: x(t), y: AXIS - 10, 'text-anchor': 'middle'},
-              axis).textContent = t.toFixed(step < 1 ? 1 : 0) + ' s';
+              axis).textContent =
+        t.toFixed(step < 0.1 ? 2 : (step < 1 ? 1 : 0)) + ' s';
     }
     var byId = {}, rows = element('g', {'class': 'lanes'}, svg);
     lanes.forEach(function (lane, row) {
@@ -142,8 +146,7 @@
               g).textContent = lane.title;
       if (lane.ready !== null && lane.ready > 0) {
         var startup = element('rect', {'class': 'startup', x: x(0),
-                                       y: y + (LANE - BAR) / 2 - 1,
-                                       width: x(lane.ready) - x(0),
+                                       y: y + 2, width: x(lane.ready) - x(0),
                                        height: BAR}, g);
         element('title', {}, startup).textContent =
           'start-up: ' + lane.title + ' ready at ' + seconds(lane.ready);
@@ -151,19 +154,20 @@
     });
     var drawn = 0, details = document.getElementById('details');
     run.steps.forEach(function (step) {
-      var place = byId[step.lane], y = place.y + (LANE - BAR) / 2 - 1;
+      var place = byId[step.lane], y = place.y + 2, strip = y + BAR + 1;
       var g = place.g, text = stepText(step, place.lane);
       if (step.invoked !== null && step.ready !== null
           && step.ready > step.invoked) {
-        element('line', {'class': 'wait-inputs', x1: x(step.invoked),
-                         x2: x(step.ready), y1: y + BAR / 2,
-                         y2: y + BAR / 2}, g);
+        element('title', {}, element('line', {
+          'class': 'wait-inputs', x1: x(step.invoked), x2: x(step.ready),
+          y1: strip + STRIP / 2, y2: strip + STRIP / 2}, g)
+        ).textContent = step.name + ': waiting for its inputs';
       }
       if (step.launched !== null && step.started !== null
           && step.started > step.launched) {
         element('title', {}, element('rect', {
-          'class': 'wait-worker', x: x(step.launched), y: y + 3,
-          width: x(step.started) - x(step.launched), height: BAR - 6}, g)
+          'class': 'wait-worker', x: x(step.launched), y: strip,
+          width: x(step.started) - x(step.launched), height: STRIP}, g)
         ).textContent = step.name + ': waiting for a worker';
       }
       var from = step.started !== null ? step.started
