@@ -122,11 +122,9 @@ class ParallelConfig:
         from q2_parallel.report.files import write_report
         from q2_parallel.report.summary import run_facts
 
-        outcome = ('succeeded' if exc_type is None else
-                   'failed' if issubclass(exc_type, Exception) else
-                   'interrupted')
         try:
-            facts = run_facts(self.session.record, outcome, time.time())
+            facts = run_facts(self.session.record, _outcome(exc_type),
+                              time.time())
             write_report(*self._report_paths, facts)
         except Exception as error:  # the run's own outcome comes first
             return error
@@ -148,6 +146,17 @@ class ParallelConfig:
         """``StepCounts(done, running, waiting)`` of the steps so far (of
         the last run, once the block has ended)."""
         return self.session.progress()
+
+
+def _outcome(exc_type):
+    """How a block that ended with ``exc_type`` is reported: an error or an
+    exit (q2cli exits after reporting a failed step) is a failure; Ctrl-C,
+    SIGTERM (see the CLI) and the like interrupt the run."""
+    if exc_type is None:
+        return 'succeeded'
+    if issubclass(exc_type, (Exception, SystemExit)):
+        return 'failed'
+    return 'interrupted'
 
 
 def current():

@@ -18,6 +18,7 @@ VERSION = 1
 STATES = {'exec_done': 'done', 'memo_done': 'reused', 'failed': 'failed',
           'dep_fail': 'input failed', 'pending': 'waiting',
           'unsched': 'waiting', 'fail_retryable': 'retrying'}
+ENDED_BADLY = ('failed', 'input failed')
 # Above this share of the wall time, a cost gets its advice.
 NOTABLE = 0.2
 
@@ -39,11 +40,12 @@ def run_facts(record, outcome, stopped):
                      stopped)
         step['depends'] = [index[id(f)] for f in task['depends']
                            if id(f) in index]
-        lane = _lane(entry, clock, offsets, record)
+        lane = _lane(entry, clock, task['launched'] is not None, offsets,
+                     record)
         step['lane'] = lanes.setdefault(lane['key'], lane)['key']
         steps.append(step)
     for step in steps:
-        if step['tries_failed'] and step['launched'] is not None:
+        if step['retries'] and step['launched'] is not None:
             step['ready'] = max([step['invoked']] + [
                 steps[d]['done'] for d in step['depends']
                 if steps[d]['done'] is not None])
@@ -99,12 +101,14 @@ def _step(number, entry, task, clock, offsets, start, stopped):
     state = STATES.get(task['status'], 'running')
     if task['reused']:
         state = 'reused'
+    # Parsl counts the last, given-up try among the failed ones.
+    retries = max(task['tries_failed'] - (state in ENDED_BADLY), 0)
     return {
         'id': number, 'step': entry.name,
         'name': command_line_name(entry.name),
         'action': entry.name.split(':', 1)[-1],
         'executor': entry.label, 'state': state,
-        'tries_failed': task['tries_failed'],
+        'retries': retries,
         'invoked': _seconds(task['invoked'], start),
         'ready': _seconds(task['launched'], start),
         'launched': _seconds(task['launched'], start),
@@ -119,15 +123,18 @@ def _step(number, entry, task, clock, offsets, start, stopped):
     }
 
 
-def _lane(entry, clock, offsets, record):
+def _lane(entry, clock, launched, offsets, record):
     """The place a step ran, as a lane of the timeline: a thread of this
-    process, an HTEX worker (by Slurm job or block, host and rank), or
-    'unknown' for steps that never reported (not started, or lost)."""
+    process, an HTEX worker (by Slurm job or block, host and rank),
+    'unknown' for a launched step that never reported (still running, or
+    lost with its worker), or 'not started'."""
     lane = {'executor': entry.label, 'host': None, 'job': None,
             'block': None, 'worker': None, 'ready': None}
     if clock is None:
-        lane.update(kind='unknown', key=(entry.label, 'unknown'),
-                    title=f'{entry.label}: worker unknown')
+        kind = 'unknown' if launched else 'not started'
+        lane.update(kind=kind, key=(entry.label, kind),
+                    title=f'{entry.label}: '
+                    + ('worker unknown' if launched else 'did not start'))
         return lane
     lane['host'] = clock.host
     if entry.local:
@@ -209,7 +216,9 @@ def _numbers(steps, executors, wall):
     used = [e['ready'] for e in executors
             if e['steps'] and e['ready'] is not None]
     startup = min(max(used), wall) if used else 0.0
-    waiting = _covered([(s['launched'], s['started']) for s in steps
+    ready = {e['label']: e['ready'] or 0.0 for e in executors}
+    waiting = _covered([(max(s['launched'], ready.get(s['executor'], 0.0)),
+                         s['started']) for s in steps
                         if s['launched'] is not None
                         and s['started'] is not None])
     local = {e['label'] for e in executors
@@ -261,7 +270,7 @@ def _covered(intervals):
     """Seconds during which at least one of ``intervals`` lasted."""
     total, end = 0.0, -math.inf
     for start, stop in sorted(intervals):
-        if stop > end:
+        if start < stop and stop > end:
             total += stop - max(start, end)
             end = stop
     return round(total, 3)

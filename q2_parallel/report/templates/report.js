@@ -92,8 +92,8 @@
 
   function stepText(step, lane) {
     var lines = [step.name + '  (' + step.state
-                 + (step.tries_failed ? ', retried ' + step.tries_failed
-                    + ' time' + (step.tries_failed > 1 ? 's' : '') : '')
+                 + (step.retries ? ', retried ' + step.retries
+                    + ' time' + (step.retries > 1 ? 's' : '') : '')
                  + ')',
                  'executor ' + step.executor + ', ' + lane.title
                  + (step.pid ? ' (pid ' + step.pid + ')' : ''),
@@ -195,7 +195,7 @@
         details.textContent = text;
       });
       var marks = (step.state === 'failed' ? '\u2715' : '')
-        + (step.tries_failed ? '\u21bb' : '');
+        + (step.retries ? '\u21bb' : '');
       if (marks) {
         element('text', {'class': 'mark', x: x(to) + 3, y: y + BAR - 2},
                 g).textContent = marks;
@@ -247,7 +247,7 @@
       cell(row, step.name);
       cell(row, step.executor);
       cell(row, lanes[step.lane].title);
-      cell(row, step.state + (step.tries_failed ? ' (retried)' : ''));
+      cell(row, step.state + (step.retries ? ' (retried)' : ''));
       cell(row, seconds(step.invoked), 'num');
       cell(row, seconds(span(step.invoked, step.ready)), 'num');
       cell(row, seconds(span(step.launched, step.started)), 'num');
