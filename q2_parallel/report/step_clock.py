@@ -14,17 +14,21 @@ from q2_parallel.internals import parsl_private
 
 # The attribute of a step's exception that carries its clock.
 ON_ERROR = 'q2p_step_clock'
+# When this process could first run a step: a worker imports this module,
+# after the framework, while it unpickles its first step.
+_READY = time.time()
 
 
 class StepClock:
     """Wall-clock start and end of one step, and the place it ran: host,
-    process, thread, and (in a worker) its HTEX block, worker rank and
-    Slurm job.  Times are this host's clock (``time.time()``)."""
+    process (and when it started, and was ready to run steps), thread, and
+    (in a worker) its HTEX block, worker rank and Slurm job.  Times are
+    this host's clock (``time.time()``)."""
 
     def __init__(self):
         self.started = self.ended = None
         self.host = self.pid = self.thread = None
-        self.process_started = None
+        self.process_started = self.process_ready = None
         self.place = {}
 
     def __enter__(self):
@@ -33,6 +37,7 @@ class StepClock:
         self.pid = os.getpid()
         self.thread = threading.current_thread().name
         self.process_started = _process_started(self.pid)
+        self.process_ready = _READY
         self.place = parsl_private.worker_place()
         slurm_job = os.environ.get('SLURM_JOB_ID')
         if slurm_job:

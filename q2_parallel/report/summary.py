@@ -129,7 +129,7 @@ def _lane(entry, clock, launched, offsets, record):
     'unknown' for a launched step that never reported (still running, or
     lost with its worker), or 'not started'."""
     lane = {'executor': entry.label, 'host': None, 'job': None,
-            'block': None, 'worker': None, 'ready': None}
+            'block': None, 'worker': None, 'started': None, 'ready': None}
     if clock is None:
         kind = 'unknown' if launched else 'not started'
         lane.update(kind=kind, key=(entry.label, kind),
@@ -145,6 +145,7 @@ def _lane(entry, clock, launched, offsets, record):
                     title=f'{entry.label}: thread {thread}')
         return lane
     place = clock.place
+    offset = offsets.get(clock.host, 0.0)
     worker = place.get('worker', f'pid {clock.pid}')
     where = (f'job {place["job"]}' if 'job' in place else
              f'block {place.get("block", "?")}')
@@ -152,17 +153,16 @@ def _lane(entry, clock, launched, offsets, record):
                 block=place.get('block'), worker=worker,
                 key=(entry.label, place.get('job'), place.get('block'),
                      clock.host, worker),
-                ready=_seconds(clock.process_started
-                               + offsets.get(clock.host, 0.0),
-                               record.started),
+                started=_seconds(clock.process_started + offset,
+                                 record.started),
+                ready=_seconds(clock.process_ready + offset, record.started),
                 title=f'{entry.label}: {where}, {clock.host}, worker {worker}')
     return lane
 
 
 def _numbered(lanes, steps):
     """Lanes in a stable order (executor, then place), numbered; steps
-    then name their lane by number.  A worker lane is ready when its
-    earliest-started process was."""
+    then name their lane by number."""
     ordered = sorted(lanes, key=lambda lane: [_natural(part)
                                               for part in lane['key']])
     numbers = {}
@@ -185,7 +185,7 @@ def _natural(part):
 def _executors(record, lanes, steps):
     """Each executor of the run: its class, how many steps it can run at
     once (None: as many as Parsl decides), and when it was ready (its
-    first worker started), in seconds from the start."""
+    first worker could run steps), in seconds from the start."""
     described = []
     for executor in record.executors:
         capacity = steps_at_once([executor])
@@ -348,13 +348,17 @@ def _headline(outcome, steps, wall):
     """One sentence on how the run ended."""
     done = sum(step['state'] in ('done', 'reused') for step in steps)
     if outcome == 'succeeded':
-        return f'The run succeeded in {wall:g} s: {done} steps.'
+        return f'The run succeeded in {wall:g} s: {_steps(done)}.'
     failed = [step['name'] for step in steps if step['state'] == 'failed']
     running = sum(step['state'] == 'running' for step in steps)
     if outcome == 'failed':
         which = f': {", ".join(failed)} failed' if failed else ''
-        return (f'The run failed after {wall:g} s{which}; {done} steps had '
-                'finished. No output was written.')
-    return (f'The run was interrupted after {wall:g} s: {done} steps had '
-            f'finished and {running} were still running. No output was '
+        return (f'The run failed after {wall:g} s{which}; {_steps(done)} '
+                'had finished. No output was written.')
+    return (f'The run was interrupted after {wall:g} s: {_steps(done)} '
+            f'had finished and {running} still ran. No output was '
             'written.')
+
+
+def _steps(count):
+    return f'{count} step' + ('' if count == 1 else 's')

@@ -18,6 +18,9 @@
       : value.toFixed(value < 10 ? 2 : 1) + ' s';
   }
   function percent(share) { return Math.round(share * 100) + '%'; }
+  function plural(count, noun) {
+    return count + ' ' + noun + (count === 1 ? '' : 's');
+  }
   function element(name, attributes, parent) {
     var node = document.createElementNS(SVG, name);
     Object.keys(attributes).forEach(function (key) {
@@ -54,7 +57,8 @@
      ['Parallelism', p.achieved + ' on average, ' + p.peak + ' at most; '
       + 'configured: ' + capacity, p.advice],
      ['Critical path', seconds(run.critical_path.seconds) + ', '
-      + run.critical_path.steps.length + ' steps', run.critical_path.advice],
+      + plural(run.critical_path.steps.length, 'step'),
+      run.critical_path.advice],
      ['Start-up', seconds(run.startup.seconds) + ' ('
       + percent(run.startup.share) + ')', run.startup.advice],
      ['Waiting for workers', seconds(run.waiting_for_workers.seconds) + ' ('
@@ -92,8 +96,8 @@
 
   function stepText(step, lane) {
     var lines = [step.name + '  (' + step.state
-                 + (step.retries ? ', retried ' + step.retries
-                    + ' time' + (step.retries > 1 ? 's' : '') : '')
+                 + (step.retries ? ', retried '
+                    + plural(step.retries, 'time') : '')
                  + ')',
                  'executor ' + step.executor + ', ' + lane.title
                  + (step.pid ? ' (pid ' + step.pid + ')' : ''),
@@ -149,7 +153,10 @@
                                        y: y + 2, width: x(lane.ready) - x(0),
                                        height: BAR}, g);
         element('title', {}, startup).textContent =
-          'start-up: ' + lane.title + ' ready at ' + seconds(lane.ready);
+          'start-up: ' + lane.title
+          + (lane.started !== null ? ': process started at '
+             + seconds(lane.started) + ',' : '')
+          + ' ready for steps at ' + seconds(lane.ready);
       }
     });
     var drawn = 0, details = document.getElementById('details');
