@@ -49,7 +49,8 @@ def run_facts(record, outcome, stopped):
             step['ready'] = max([step['invoked']] + [
                 steps[d]['done'] for d in step['depends']
                 if steps[d]['done'] is not None])
-    lanes = _numbered(lanes.values(), steps)
+    lanes = _numbered(list(lanes.values()) + _idle_threads(record, lanes),
+                      steps)
     executors = _executors(record, lanes, steps)
     numbers = _numbers(steps, executors, round(stopped - record.started, 3))
     return {'format': FORMAT, 'version': VERSION, 'outcome': outcome,
@@ -158,6 +159,25 @@ def _lane(entry, clock, launched, offsets, record):
                 ready=_seconds(clock.process_ready + offset, record.started),
                 title=f'{entry.label}: {where}, {clock.host}, worker {worker}')
     return lane
+
+
+def _idle_threads(record, lanes):
+    """A lane for each thread a thread pool may start but never needed:
+    room the config gives that no step used."""
+    idle = []
+    for executor in record.executors:
+        if type(executor).__name__ != 'ThreadPoolExecutor':
+            continue
+        used = sum(key[:2] == (executor.label, 'thread') for key in lanes)
+        for number in range(used, steps_at_once([executor])):
+            idle.append({
+                'executor': executor.label, 'host': record.host,
+                'job': None, 'block': None, 'worker': None, 'started': None,
+                'ready': _seconds(record.ready, record.started),
+                'kind': 'idle',
+                'key': (executor.label, 'thread', f'~{number}'),
+                'title': f'{executor.label}: thread never needed'})
+    return idle
 
 
 def _numbered(lanes, steps):
