@@ -19,6 +19,8 @@ STATES = {'exec_done': 'done', 'memo_done': 'reused', 'failed': 'failed',
           'dep_fail': 'input failed', 'pending': 'waiting',
           'unsched': 'waiting', 'fail_retryable': 'retrying'}
 ENDED_BADLY = ('failed', 'input failed')
+# Lanes of steps whose place is not known, after an executor's others.
+LAST_LANES = ('unknown', 'not started')
 # Above this share of the wall time, a cost gets its advice.
 NOTABLE = 0.2
 
@@ -181,10 +183,12 @@ def _idle_threads(record, lanes):
 
 
 def _numbered(lanes, steps):
-    """Lanes in a stable order (executor, then place), numbered; steps
-    then name their lane by number."""
-    ordered = sorted(lanes, key=lambda lane: [_natural(part)
-                                              for part in lane['key']])
+    """Lanes in a stable order (executor, then place, the lanes of no
+    known place last), numbered; steps then name their lane by number."""
+    ordered = sorted(lanes, key=lambda lane: (
+        lane['executor'], LAST_LANES.index(lane['kind'])
+        if lane['kind'] in LAST_LANES else -1,
+        [_natural(part) for part in lane['key']]))
     numbers = {}
     for number, lane in enumerate(ordered):
         numbers[lane['key']] = number
