@@ -16,6 +16,7 @@ import pytest
 from qiime2.plugins import paralleltest
 
 from q2_parallel import ParallelConfig, ParallelError
+from q2_parallel.report import statistics
 from tests.engine_support import (int_list, mixed_config,
                                   provenance_actions, thread_config)
 from tests.helpers import QIIME, parallel_config_toml, run_qiime
@@ -148,6 +149,35 @@ def test_thread_run_reports_each_thread_and_step_and_changes_no_output(
     assert 1 <= facts['parallelism']['peak'] <= 2
     assert facts['critical_path']['steps'][-1] == SQUARE_ALL_STEPS - 1
     assert_consistent(facts)
+
+
+def made_up_step(number, started, ended, depends=()):
+    return {'id': number, 'executor': 'default', 'depends': list(depends),
+            'invoked': 0.0, 'ready': started, 'launched': started,
+            'started': started, 'ended': ended}
+
+
+THREADS_2 = [{'label': 'default', 'class': 'ThreadPoolExecutor',
+              'capacity': 2, 'ready': 0.0, 'steps': 3}]
+
+
+def test_numbers_follow_the_longest_chain_and_overlaps():
+    steps = [made_up_step(0, 0.0, 1.0), made_up_step(1, 0.0, 0.5),
+             made_up_step(2, 1.0, 3.0, depends=[0, 1])]
+    numbers = statistics.numbers(steps, THREADS_2, wall=4.0)
+    assert numbers['critical_path']['steps'] == [0, 2]
+    assert numbers['critical_path']['seconds'] == 3.0
+    assert numbers['step_seconds'] == 3.5
+    assert numbers['parallelism']['peak'] == 2
+    assert numbers['steps_on_main_process']['seconds'] == 3.0
+
+
+def test_numbers_of_a_run_stopped_before_any_step_ended():
+    steps = [made_up_step(0, 0.5, None), made_up_step(1, None, None, [0])]
+    numbers = statistics.numbers(steps, THREADS_2, wall=2.0)
+    assert numbers['critical_path']['steps'] == []
+    assert numbers['step_seconds'] == 0.0
+    assert numbers['parallelism']['peak'] == 0
 
 
 def test_report_path_that_cannot_be_written_stops_before_the_run(tmp_path):
