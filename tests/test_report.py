@@ -151,6 +151,22 @@ def test_thread_run_reports_each_thread_and_step_and_changes_no_output(
     assert_consistent(facts)
 
 
+def test_failed_python_run_names_its_report_on_the_error(tmp_path):
+    page = tmp_path / 'failed.html'
+    with pytest.raises(ValueError) as raised:
+        with ParallelConfig(thread_config(2), {}, report=page):
+            paralleltest.pipelines.square_then_fail.parallel(
+                int_list([1, 2]))._result()
+    assert f'Report of this run: {page}' in raised.value.__notes__
+    facts = report_facts(page)
+    assert facts['outcome'] == 'failed'
+    assert [(step['name'], step['state']) for step in facts['steps']] == [
+        ('paralleltest square', 'done'), ('paralleltest fail', 'failed'),
+        ('paralleltest merge-ints', 'input failed')]
+    assert facts['lanes'][facts['steps'][2]['lane']]['kind'] == \
+        'not started'
+
+
 def made_up_step(number, started, ended, depends=()):
     return {'id': number, 'executor': 'default', 'depends': list(depends),
             'invoked': 0.0, 'ready': started, 'launched': started,
