@@ -5,13 +5,17 @@ this run and what would help."""
 NOTABLE = 0.2
 
 
-def parallelism(achieved, capacity, path_seconds, wall, ran):
+def parallelism(achieved, capacity, path_seconds, wall, ran,
+                startup_share):
     """On ``achieved`` steps at once, of ``capacity`` (None: unlimited),
     ``ran`` steps having run."""
     if capacity == 1:
         return ('Steps ran one at a time: this config allows one step at a '
                 'time. Raise max_threads (ThreadPoolExecutor) or '
                 'max_workers_per_node (HighThroughputExecutor).')
+    if startup_share >= 0.5:
+        return ('Start-up took most of the run, so its steps had little '
+                'time to overlap: make start-up shorter first (below).')
     if ran and path_seconds >= 0.8 * wall:
         return ('The longest chain of dependent steps took most of the run: '
                 'more workers would not help; splitting its steps finer '

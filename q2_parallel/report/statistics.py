@@ -34,8 +34,9 @@ def numbers(steps, executors, wall):
         'parallelism': {
             'achieved': achieved, 'peak': _peak(spans),
             'capacity': capacity,
-            'advice': advice.parallelism(achieved, capacity, path_seconds,
-                                         wall, len(spans))},
+            'advice': advice.parallelism(
+                achieved, capacity, path_seconds, wall, len(spans),
+                startup / wall if wall > 0 else 0.0)},
         'critical_path': {
             'seconds': path_seconds, 'steps': path,
             'advice': advice.critical_path(path_seconds, wall)},
