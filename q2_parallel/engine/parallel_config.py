@@ -6,7 +6,6 @@ on 2022.11 unchanged.
 """
 import inspect
 import threading
-import time
 
 from q2_parallel.internals import parsl_private
 
@@ -93,11 +92,16 @@ class ParallelConfig:
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        from q2_parallel.report.files import write_run_report
+
         _active.config = None
         with _registry_lock:
             _entered.remove(self)
+        report_error = None
         try:
-            report_error = self._write_report(exc_type)
+            if self._report_paths is not None:  # shows the run as it ended
+                report_error = write_run_report(
+                    self._report_paths, self.session.record, exc_type)
         finally:
             self.session.close(failed=exc_type is not None)
         if report_error is not None:
@@ -113,22 +117,6 @@ class ParallelConfig:
                                         f' {self._report_paths[0]}'))
         elif report_error is not None:
             raise report_error
-
-    def _write_report(self, exc_type):
-        """Write the report, before the executors stop, so that it shows
-        the run as it ended; returns the error that stopped it, if any."""
-        if self._report_paths is None:
-            return None
-        from q2_parallel.report.files import write_report
-        from q2_parallel.report.summary import run_facts
-
-        try:
-            facts = run_facts(self.session.record, _outcome(exc_type),
-                              time.time())
-            write_report(*self._report_paths, facts)
-        except Exception as error:  # the run's own outcome comes first
-            return error
-        return None
 
     @property
     def report_path(self):
@@ -146,17 +134,6 @@ class ParallelConfig:
         """``StepCounts(done, running, waiting)`` of the steps so far (of
         the last run, once the block has ended)."""
         return self.session.progress()
-
-
-def _outcome(exc_type):
-    """How a block that ended with ``exc_type`` is reported: an error or an
-    exit (q2cli exits after reporting a failed step) is a failure; Ctrl-C,
-    SIGTERM (see the CLI) and the like interrupt the run."""
-    if exc_type is None:
-        return 'succeeded'
-    if issubclass(exc_type, (Exception, SystemExit)):
-        return 'failed'
-    return 'interrupted'
 
 
 def current():

@@ -3,6 +3,7 @@ two files (the page and the JSON beside it) written whole or not at all."""
 import json
 import os
 import tempfile
+import time
 
 from q2_parallel.engine.errors import ParallelError
 
@@ -32,12 +33,32 @@ def report_paths(path):
     return page, facts
 
 
-def write_report(page, facts_path, facts):
-    """Write the page and the JSON file, each replacing any older one."""
+def write_run_report(paths, record, exc_type):
+    """Write the report of the run in ``record`` (a ``RunRecord``), which
+    ended with ``exc_type`` (None if it succeeded), to ``paths`` (from
+    ``report_paths``).  Returns what stopped it, if anything: the run's own
+    outcome comes first."""
     from .page import html_page
+    from .summary import run_facts
 
-    _write(facts_path, json.dumps(facts, indent=1))
-    _write(page, html_page(facts))
+    try:
+        facts = run_facts(record, _outcome(exc_type), time.time())
+        _write(paths[1], json.dumps(facts, indent=1))
+        _write(paths[0], html_page(facts))
+    except Exception as error:
+        return error
+    return None
+
+
+def _outcome(exc_type):
+    """How a run that ended with ``exc_type`` is reported: an error or an
+    exit (q2cli exits after reporting a failed step) is a failure; Ctrl-C,
+    SIGTERM (see the CLI) and the like interrupt the run."""
+    if exc_type is None:
+        return 'succeeded'
+    if issubclass(exc_type, (Exception, SystemExit)):
+        return 'failed'
+    return 'interrupted'
 
 
 def _write(path, text):
