@@ -341,7 +341,8 @@ def test_cli_report_needs_a_parallel_run_and_a_folder_that_exists(
     result = run_qiime(*command[:-1], str(missing), env=cli_env)
     assert result.returncode == 1
     stderr = words(result.stderr)
-    assert 'Nothing was run because of the --parallel-report path' in stderr
+    assert 'The --parallel-report path cannot be used' in stderr
+    assert 'Nothing was run' in stderr
     assert f'cannot be written to {missing}' in stderr
     assert 'Traceback' not in stderr
     assert list((tmp_path / 'out').iterdir()) == []

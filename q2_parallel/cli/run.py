@@ -31,7 +31,7 @@ CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
 SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
-REPORT_ERROR_HEADER = 'Nothing was run because of the --parallel-report path:'
+REPORT_ERROR_HEADER = 'The --parallel-report path cannot be used:'
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
