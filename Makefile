@@ -9,7 +9,8 @@
 # test-fast` runs only the quick tests (no HTEX workers, Slurm, Jupyter
 # kernels or `qiime` subprocesses).  Debian's Slurm is installed for the
 # cluster tests when missing (scripts/install-slurm.sh; without it those
-# tests are skipped).
+# tests are skipped), and Debian's Chromium for the report's browser tests
+# (scripts/install-chromium.sh; likewise).
 PROFILES ?= debian-2022.11 conda-2022.11
 NEWER_FRAMEWORK := qiime2-2024.5
 # `make demo` and `make bench` use the first profile's venv.
@@ -22,6 +23,7 @@ dev:
 	@for profile in $(PROFILES) $(NEWER_FRAMEWORK); do \
 	    bash scripts/bootstrap-venv.sh $$profile || exit 1; done
 	@bash scripts/install-slurm.sh || echo "make dev: Slurm not installed; the Slurm tests will be skipped" >&2
+	@bash scripts/install-chromium.sh || echo "make dev: Chromium not installed; the report's browser tests will be skipped" >&2
 
 lint: dev
 	$(PYTHON) -m flake8 q2_parallel tests benchmarks

@@ -63,6 +63,7 @@ setup(
         'q2_parallel': ['citations.bib'],
         'q2_parallel.cli': ['*.pth'],
         'q2_parallel.config': ['templates/*.toml'],
+        'q2_parallel.report': ['templates/*'],
     },
     cmdclass={'build_py': BuildWithCliHook, 'develop': DevelopWithCliHook},
     entry_points={

@@ -15,6 +15,8 @@ Never run by ``make test``: timings belong here, not in assertions.
    peak memory and its threads / descriptors / children before and after.
 6. `qiime --help` and `qiime info` with q2-parallel (its plugin and q2cli
    hook) and in a venv that sees the same QIIME 2 without q2-parallel.
+7. The run report's cost: 500 partitions on a ThreadPool without and with
+   ``report=``.
 """
 import argparse
 import resource
@@ -43,8 +45,8 @@ def timed(function):
     return time.perf_counter() - start
 
 
-def in_parallel(config, mapping, action, *args, **kwargs):
-    with ParallelConfig(config, mapping):
+def in_parallel(config, mapping, action, *args, report=None, **kwargs):
+    with ParallelConfig(config, mapping, report=report):
         return action.parallel(*args, **kwargs)._result()
 
 
@@ -122,6 +124,22 @@ def load_rows(ints, partitions=500):
     return rows
 
 
+def report_cost(ints, partitions=500, repeats=3):
+    """Median wall time of the same run on a ThreadPool without and with
+    the run report, taken in turns so that the machine's drift hits
+    both."""
+    pipeline = paralleltest.pipelines.square_all
+    seconds = {None: [], 'run.html': []}
+    with tempfile.TemporaryDirectory(prefix='q2p-bench-report-') as tmp:
+        for _ in range(repeats):
+            for report in seconds:
+                path = None if report is None else Path(tmp) / report
+                seconds[report].append(timed(lambda: in_parallel(
+                    threads(), {}, pipeline, ints, partitions=partitions,
+                    report=path)))
+    return [statistics.median(times) for times in seconds.values()]
+
+
 def cli_startup_rows(runs=5):
     """(command, median seconds with q2-parallel, without) for `qiime
     --help` and `qiime info`, each venv's q2cli cache built first."""
@@ -173,6 +191,10 @@ def main():
     for command, with_it, without in cli_startup_rows():
         print(f'| `{command}` | {with_it * 1000:.0f} | {without * 1000:.0f} |')
     if not args.quick:
+        without, with_report = report_cost(ints)
+        print(f'\nrun report, 500 partitions on a ThreadPool: {without:.1f} s '
+              f'without, {with_report:.1f} s with '
+              f'({with_report / without - 1:+.1%})')
         print('\n| 500 partitions | wall (s) | peak RSS of main (MB) '
               '| threads / fds / children before -> after |')
         print('|---|---:|---:|---|')

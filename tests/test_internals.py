@@ -224,6 +224,39 @@ def test_queued_thread_steps_are_dropped(thread_config):
         dfk.cleanup()
 
 
+def test_task_facts_time_each_step_and_name_its_dependencies(
+        thread_config):
+    from parsl.app.python import PythonApp
+
+    dfk = parsl_private.new_dataflow_kernel(thread_config)
+    try:
+        assert parsl_private.configured_executors(dfk) == list(
+            thread_config.executors)
+        first = PythonApp(_after, data_flow_kernel=dfk)(1)
+        second = PythonApp(_after, data_flow_kernel=dfk)(first)
+        second.result(timeout=30)
+        facts = parsl_private.task_facts(second)
+    finally:
+        dfk.cleanup()
+    assert facts['status'] == 'exec_done'
+    assert facts['depends'] == [first]
+    assert (facts['invoked'] <= facts['launched'] <= facts['returned']
+            <= facts['done'] <= time.time())
+    assert (facts['tries_failed'], facts['reused']) == (0, False)
+
+
+def test_worker_place_reads_the_variables_htex_workers_get(monkeypatch):
+    from parsl.executors.high_throughput import process_worker_pool
+
+    assert parsl_private.worker_place() == {}
+    monkeypatch.setenv('PARSL_WORKER_BLOCK_ID', '3')
+    monkeypatch.setenv('PARSL_WORKER_RANK', '1')
+    assert parsl_private.worker_place() == {'block': '3', 'worker': '1'}
+    source = inspect.getsource(process_worker_pool)
+    assert "os.environ['PARSL_WORKER_BLOCK_ID']" in source
+    assert "os.environ['PARSL_WORKER_RANK']" in source
+
+
 def test_htex_has_the_block_attributes_the_engine_uses():
     htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
                                   provider=LocalProvider())

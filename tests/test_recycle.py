@@ -181,7 +181,7 @@ def test_recycling_options_need_a_parallel_run(home, tmp_path):  # noqa: F811
                    home, tmp_path, TMPDIR=runs.tmpdir)
     status, _, stderr = run.finish()
     assert status == 2
-    assert '--recycle-pool work only in a parallel run' in stderr
+    assert '--recycle-pool works only in a parallel run' in stderr
 
 
 def test_python_rerun_in_a_pool_reuses_the_finished_steps(tmp_path):

@@ -26,6 +26,8 @@ from tests.engine_support import int_list, provenance_actions, step_notes
 from tests.helpers import QIIME, REPO, isolated_env
 from tests.slurm_cluster import (PARTITION, SlurmCluster, missing_programs,
                                  wait_until)
+from tests.test_report import (assert_consistent, assert_drawn,
+                               needs_browser, report_facts)
 
 pytestmark = [
     pytest.mark.slow,  # a real Slurm cluster
@@ -167,6 +169,29 @@ def cancel_jobs_once_steps_run(cluster, run_dir, ended):
         return False
     cluster.run('scancel', *cluster.squeue())
     return True
+
+
+@needs_browser
+def test_report_shows_each_slurm_job_and_its_workers(cluster, run_env,
+                                                     tmp_path):
+    page = tmp_path / 'slurm.html'
+    with Cache(str(tmp_path / 'shared-cache')):
+        config, mapping = get_config_from_file(write_config(tmp_path))
+        with ParallelConfig(config, mapping, report=page):
+            paralleltest.pipelines.square_all.parallel(
+                int_list(range(30)), partitions=4)._result()
+    facts = report_facts(page)
+    assert_consistent(facts)
+    lanes = {lane['id']: lane for lane in facts['lanes']}
+    in_jobs = [step for step in facts['steps']
+               if step['executor'] == SLURM_LABEL]
+    assert len(in_jobs) == 4
+    for step in in_jobs:
+        lane = lanes[step['lane']]
+        assert lane['kind'] == 'worker' and lane['job'], lane
+        assert lane['title'].startswith(f'{SLURM_LABEL}: job {lane["job"]},')
+    assert_drawn(page, facts, tmp_path)
+    assert_nothing_left(cluster, run_env)
 
 
 def test_cancelled_job_fails_python_api_run_naming_the_step(

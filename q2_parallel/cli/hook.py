@@ -1,5 +1,5 @@
-"""Give every Pipeline of the stock `qiime` command `--parallel` and
-`--parallel-config FILE`.
+"""Give every Pipeline of the stock `qiime` command `--parallel`,
+`--parallel-config FILE` and `--parallel-report FILE`.
 
 q2cli builds its commands from a cached description of the deployment and
 rejects unknown options before any plugin is imported, so the options cannot
@@ -30,6 +30,11 @@ PARALLEL_CONFIG_HELP = (
     'Run the steps of this pipeline in parallel with Parsl, using the '
     'parallel configuration in this TOML file instead of the default one '
     '(implies --parallel).')
+PARALLEL_REPORT_HELP = (
+    'With --parallel or --parallel-config: write a report of the run to '
+    'this HTML file (a timeline of every step and where the time went; '
+    'one file, opens in any browser) and its facts as JSON beside it '
+    '(run.html -> run.json). Written for failed and interrupted runs too.')
 RECYCLE_POOL_HELP = (
     'In a parallel run: keep each finished step\'s results in this named '
     'pool of QIIME 2\'s cache, and take them from there when the same step '
@@ -138,21 +143,31 @@ def _options_for(action_state):
 
 
 def _run(command, q2cli_call, kwargs):
-    import click
     parallel = kwargs.pop('parallel', False)
     config_path = kwargs.pop('parallel_config', None)
+    report_path = kwargs.pop('parallel_report', None)
     recycling = {name: kwargs.pop(name, None) for name in RECYCLING_OPTIONS}
     if not parallel and config_path is None:
-        given = [f'--{name.replace("_", "-")}'
-                 for name, value in recycling.items() if value]
+        given = [f'--{name.replace("_", "-")}' for name, value
+                 in [('parallel_report', report_path), *recycling.items()]
+                 if value]
         if given:
-            raise click.UsageError(
-                f'{" and ".join(given)} work only in a parallel run: add '
-                '--parallel or --parallel-config FILE.')
+            _usage_error(f'{" and ".join(given)} '
+                         f'work{"s" * (len(given) == 1)} only in a parallel '
+                         'run: add --parallel or --parallel-config FILE.')
         return q2cli_call(command, **kwargs)
     from q2_parallel.cli.run import run_in_parallel
     return run_in_parallel(command, q2cli_call, kwargs, config_path,
-                           **recycling)
+                           report_path, **recycling)
+
+
+def _usage_error(message):
+    """One line on stderr and exit status 2, as click's usage errors."""
+    import click
+
+    from q2_parallel.internals import q2cli_private
+    click.echo(q2cli_private.error_style(f'Error: {message}'), err=True)
+    click.get_current_context().exit(2)
 
 
 def _parallel_options():
@@ -162,6 +177,8 @@ def _parallel_options():
                      help=PARALLEL_HELP.format(**_config_dirs())),
         click.Option(['--parallel-config'], type=click.Path(dir_okay=False),
                      help=PARALLEL_CONFIG_HELP),
+        click.Option(['--parallel-report'], type=click.Path(dir_okay=False),
+                     help=PARALLEL_REPORT_HELP),
         click.Option(['--recycle-pool'], metavar='NAME',
                      callback=_pool_name, help=RECYCLE_POOL_HELP),
         click.Option(['--no-recycle'], is_flag=True, help=NO_RECYCLE_HELP),

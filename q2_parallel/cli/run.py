@@ -8,7 +8,6 @@ error reported before anything starts, progress on a terminal, no partial
 outputs after a failure, and a clean stop on Ctrl-C and on SIGTERM (what
 `kill`, a batch system or a service manager sends to end a process).
 """
-import collections
 import contextlib
 import errno
 import glob
@@ -26,6 +25,8 @@ from q2_parallel.engine.errors import (command_line_name,
                                        message_without_notes)
 from q2_parallel.internals import q2cli_private, qiime2_private
 
+from . import recycling
+
 INTERRUPTED_EXIT_STATUS = 130
 TERMINATED_EXIT_STATUS = 143  # 128 + SIGTERM, as shells report it
 # After Ctrl-C, how long the executors' shutdown and the normal exit may
@@ -35,6 +36,7 @@ CONFIG_ERROR_HEADER = ('Nothing was run because of a parallel configuration '
                        'error:')
 START_ERROR_HEADER = 'The parallel executors could not be started:'
 SAVE_ERROR_HEADER = 'The outputs could not be saved, so none was kept:'
+REPORT_ERROR_HEADER = 'The --parallel-report path cannot be used:'
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 
 
@@ -56,18 +58,21 @@ _STOPS = {
 
 
 def run_in_parallel(command, q2cli_call, kwargs, config_path,
-                    recycle_pool=None, no_recycle=False, use_cache=None):
+                    report_path=None, recycle_pool=None, no_recycle=False,
+                    use_cache=None):
     """Run `command` (a q2cli ActionCommand of a Pipeline) with `kwargs`
     through `q2cli_call` (q2cli's `ActionCommand.__call__`), its steps in
     parallel with the config in `config_path`, or the default one if None;
-    finished steps kept in (and taken from) the recycle pool `recycle_pool`
-    (default: one named after the Pipeline, removed after a success) unless
-    `no_recycle`, in the cache at `use_cache` (default: QIIME 2's).
+    write the run's report to `report_path` if given; finished steps kept
+    in (and taken from) the recycle pool `recycle_pool` (default: one named
+    after the Pipeline, removed after a success) unless `no_recycle`, in
+    the cache at `use_cache` (default: QIIME 2's).
     """
     verbose = kwargs.get('verbose')
     action = parallel_config = None
+    _check_report_path(report_path)
     pipeline = q2cli_private.command_action(command)
-    recycle = None if no_recycle else Recycling(
+    recycle = None if no_recycle else recycling.Recycling(
         recycle_pool or f'recycle_{pipeline.plugin_id}_{pipeline.id}',
         remove_on_success=recycle_pool is None)
     try:
@@ -76,9 +81,9 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
             try:
                 with sigterm.held():
                     if use_cache is not None:
-                        _enter_cache(stack, use_cache)
+                        recycling.enter_cache(stack, use_cache)
                     parallel_config = _enter_parallel_config(
-                        stack, config_path, verbose, recycle)
+                        stack, config_path, verbose, report_path, recycle)
                 terminal = stack.enter_context(
                     _terminal_stderr(quiet=verbose is False))
                 action = _ParallelAction(pipeline, parallel_config,
@@ -88,7 +93,7 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
                         _SavedLinesHeld(action):
                     _call_reporting_save_errors(q2cli_call, command, kwargs,
                                                 action, verbose)
-                _report_recycled(parallel_config, verbose)
+                recycling.report(parallel_config, verbose)
             except tuple(_STOPS) as stop:
                 if action is not None:
                     action.remove_q2cli_log()
@@ -103,14 +108,16 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
 
 
 def _report_stop(what, exit_status, parallel_config):
-    """Say what happens and what is kept (Parsl's logs, once the executors
-    have started); from now on, ignore further Ctrl-C and SIGTERM and make
-    sure the process ends soon, whatever the shutdown waits for."""
+    """Say what happens and what is kept (Parsl's logs, the report and the
+    recycle pool, once the executors have started); from now on, ignore
+    further Ctrl-C and SIGTERM and make sure the process ends soon,
+    whatever the shutdown waits for."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     kept = ('' if parallel_config is None else
             " Parsl's logs of this run are kept in"
-            f' {parallel_config.run_dir}' + _recycle_kept(parallel_config))
+            f' {parallel_config.run_dir}' + _report_kept(parallel_config)
+            + recycling.kept(parallel_config))
     click.echo(err=True)
     click.echo(q2cli_private.error_style(
         f'{what}: stopping every parallel step; no output is written.'
@@ -225,64 +232,42 @@ def _full_disk(error):
     return None
 
 
-Recycling = collections.namedtuple('Recycling', 'pool remove_on_success')
-
-
-def _recycle_kept(parallel_config):
-    """What the message of a failed or stopped run says about the recycle
-    pool that keeps the results of its finished steps."""
-    pool = parallel_config.recycle_pool
-    if pool is None:
+def _report_kept(parallel_config):
+    """The sentence naming the run's report, if it has one."""
+    if parallel_config.report_path is None:
         return ''
-    return (f'; the results of its finished steps are kept in the recycle '
-            f'pool {pool} (cache {parallel_config.session.cache.path}): run'
-            ' the same command again to reuse them')
+    return f'; its report is kept in {parallel_config.report_path}'
 
 
-def _report_recycled(parallel_config, verbose):
-    """Say which steps came from the recycle pool, unless --quiet."""
-    if verbose is False:
+def _check_report_path(report_path):
+    """Report a report path that cannot be written before anything
+    starts, the way q2cli reports errors."""
+    if report_path is None:
         return
-    for how, saying in (('reused', 'taken from'),
-                        ('recomputed', 'run again: their results had been '
-                         'lost from')):
-        steps = parallel_config.recycled[how]
-        if steps:
-            counts = collections.Counter(map(command_line_name, steps))
-            named = ', '.join(f'{name} ({n})' if n > 1 else name
-                              for name, n in sorted(counts.items()))
-            click.echo(f'{len(steps)} step{"s" * (len(steps) != 1)} '
-                       f'{saying} the recycle pool '
-                       f'{parallel_config.recycle_pool}: {named}', err=True)
-
-
-def _enter_cache(stack, path):
-    """Use the QIIME 2 cache at `path` (made if missing) for the run."""
-    from qiime2.core.cache import Cache
+    from q2_parallel.engine import ParallelError
+    from q2_parallel.report.files import report_paths
     try:
-        stack.enter_context(Cache(path))
-    except Exception as error:
-        q2cli_private.exit_with_error(
-            ParallelRunError(f'--use-cache {path}: {error}'),
-            header=CONFIG_ERROR_HEADER, traceback=None)
+        report_paths(report_path)
+    except ParallelError as error:
+        q2cli_private.exit_with_error(error, header=REPORT_ERROR_HEADER,
+                                      traceback=None)
 
 
-def _enter_parallel_config(stack, config_path, verbose, recycle):
+def _enter_parallel_config(stack, config_path, verbose, report_path,
+                           recycle):
     """Enter the ParallelConfig for `config_path` on `stack`; report a bad
     config, or executors that fail to start, the way q2cli reports errors."""
     from q2_parallel.config import ConfigError, get_config_from_file
     from q2_parallel.engine import ParallelConfig
-    recycling = {} if recycle is None else {
-        'recycle_pool': recycle.pool,
-        'remove_recycle_pool': recycle.remove_on_success}
+    recycle = recycling.parallel_config_arguments(recycle)
     try:
         if config_path is None:
-            parallel_config = ParallelConfig(**recycling)
+            parallel_config = ParallelConfig(report=report_path, **recycle)
         else:
             config, mapping = get_config_from_file(config_path)
             parallel_config = ParallelConfig(
                 parallel_config=config, action_executor_mapping=mapping,
-                **recycling)
+                report=report_path, **recycle)
         return stack.enter_context(parallel_config)
     except ConfigError as error:
         q2cli_private.exit_with_error(error, header=CONFIG_ERROR_HEADER,
@@ -363,7 +348,8 @@ class _ParallelAction:
                 'is $TMPDIR/qiime2/$USER) and run again.')
         lines.append("Parsl's logs of this run are kept in "
                      f'{self._parallel_config.run_dir}'
-                     + _recycle_kept(self._parallel_config))
+                     + _report_kept(self._parallel_config)
+                     + recycling.kept(self._parallel_config))
         return ParallelRunError('\n'.join(lines))
 
     def remove_q2cli_log(self):

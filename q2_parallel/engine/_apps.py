@@ -2,6 +2,9 @@
 
 Both take the step's arguments with placeholders (see ``_arguments``) and the
 outputs of the steps it depends on, which Parsl passes in once they are done.
+Both time the step for the run report (``StepClock``): ``run_here`` on the
+clock the session hands it, which the main process sees while the step runs;
+``run_elsewhere`` on one it sends back with the step's output.
 """
 import signal
 import threading
@@ -9,6 +12,7 @@ import threading
 from qiime2.sdk import Context, PluginManager
 
 from q2_parallel.internals import qiime2_private
+from q2_parallel.report.step_clock import StepClock
 
 from ._arguments import StepOutput, attach
 from ._cache import RunPool, entered
@@ -18,11 +22,18 @@ from ._stopping import ProgramsStarted
 from .errors import ParallelError
 
 
-def run_here(action, parent_ctx, run_pool, recycle, args, kwargs,
+def run_here(clock, action, parent_ctx, run_pool, recycle, args, kwargs,
              *dep_outputs):
     """Run ``action`` in a thread of this process, as a child of the
     pipeline's context, exactly as the serial framework would (unless the
     ``recycle`` pool, if any, has its results)."""
+    with clock:
+        return _run_here(action, parent_ctx, run_pool, recycle, args,
+                         kwargs, dep_outputs)
+
+
+def _run_here(action, parent_ctx, run_pool, recycle, args, kwargs,
+              dep_outputs):
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     with entered(run_pool.cache):
         if parent_ctx is None:
@@ -43,6 +54,15 @@ def run_elsewhere(plugin_id, action_id, cache_path, pool_name, recycle_name,
     cache by name, load inputs by UUID, leave outputs in the run's pool
     (and in the recycle pool named ``recycle_name``, if any, which may
     have them already)."""
+    with StepClock() as clock:
+        output = _run_elsewhere(plugin_id, action_id, cache_path, pool_name,
+                                recycle_name, args, kwargs, dep_outputs)
+    output.clock = clock
+    return output
+
+
+def _run_elsewhere(plugin_id, action_id, cache_path, pool_name, recycle_name,
+                   args, kwargs, dep_outputs):
     plugins = PluginManager()  # loading plugins installs q2-parallel's hooks
     _clean_up_when_stopped()
     run_pool = RunPool.open(cache_path, pool_name)

@@ -81,14 +81,16 @@ def resolve(args, kwargs):
 
 class StepOutput:
     """What a step hands back: its outputs' UUIDs in the cache, and, when
-    it ran in this process, the results themselves (never pickled); when
-    it ran in a worker, what it printed there."""
+    it ran in this process, the results themselves (never pickled); from
+    another process, also what the step printed there and its
+    ``StepClock`` for the run report."""
 
     def __init__(self, uuids, local=None, printed='', how='ran'):
         self.uuids = list(uuids)
         self.local = local
         self.printed = printed
         self.how = how  # 'ran', 'reused' from a recycle pool, 'recomputed'
+        self.clock = None
 
     @classmethod
     def of(cls, results, how='ran'):
@@ -103,4 +105,4 @@ class StepOutput:
 
     def __getstate__(self):
         return {'uuids': self.uuids, 'local': None, 'printed': self.printed,
-                'how': self.how}
+                'how': self.how, 'clock': self.clock}

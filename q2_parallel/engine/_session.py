@@ -13,6 +13,8 @@ from ._apps import run_elsewhere, run_here
 from ._arguments import StepOutput, detach, resolve
 from ._cache import RunPool, entered
 from q2_parallel.internals import parsl_private, qiime2_private
+from q2_parallel.report.recording import RunRecord
+from q2_parallel.report.step_clock import StepClock
 
 from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
@@ -45,7 +47,7 @@ class Session:
         self._python_app = PythonApp
         self.mapping = mapping
         self.cache = cache
-        self._steps = []
+        self.record = RunRecord()
         self.recycled = {'reused': [], 'recomputed': []}
         self._apps = {}
         self._lock = threading.Lock()
@@ -54,12 +56,14 @@ class Session:
         self._programs = ProgramsStarted()
         self._started = time.time()
         self.dfk = None
+        self.recycle = None
         try:
             with ctrl_c_held():
                 self.dfk = new_dataflow_kernel(config)
                 fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
+                self.record.parsl_ready(self.dfk)
             self.local_labels = set(
                 parsl_private.thread_pool_executors(self.dfk))
             with entered(cache):
@@ -134,11 +138,13 @@ class Session:
     def _launch(self, action, args, kwargs, parent_ctx):
         label = self._executor_label(self.mapping, action.plugin_id,
                                      action.id)
+        clock = None
         if label in self.local_labels:
             args, kwargs, deps = detach(args, kwargs)
+            clock = StepClock()
             future = self._app(run_here, label)(
-                action, parent_ctx, self.run_pool, self.recycle, args,
-                kwargs, *deps)
+                clock, action, parent_ctx, self.run_pool, self.recycle,
+                args, kwargs, *deps)
         else:
             with entered(self.cache):
                 args, kwargs, deps = detach(args, kwargs,
@@ -152,8 +158,7 @@ class Session:
         if label not in self.local_labels:
             future.add_done_callback(lambda f: show_printed(f, name))
         future.add_done_callback(lambda f: _name_failure(f, name))
-        with self._lock:
-            self._steps.append(future)
+        self.record.add_step(name, label, future, clock)
         return future
 
     def _drive(self, action, args, kwargs, parent_ctx):
@@ -187,8 +192,8 @@ class Session:
 
     def progress(self):
         """How many steps are done, running and waiting for their inputs."""
-        with self._lock:
-            states = [parsl_private.step_state(f) for f in self._steps]
+        states = [parsl_private.step_state(f)
+                  for f in self.record.futures()]
         return StepCounts(states.count('done'), states.count('running'),
                           states.count('waiting'))
 

@@ -28,6 +28,11 @@ class ParallelConfig:
     action_executor_mapping : dict, optional
         Action name (or ``{plugin: {action: label}}``) to executor label.
         Unmapped actions run on the executor labelled ``default``.
+    report : str or os.PathLike, optional
+        Write a report of the run to this HTML file when the block ends,
+        and its facts as JSON beside it (``run.html`` -> ``run.json``):
+        a timeline of every step and where the time went.  Written for
+        runs that fail or are interrupted too.  Its folder must exist.
     recycle_pool : str, optional
         Keep each finished step's results in this named pool of QIIME 2's
         cache, and take them from there when the same step (same action,
@@ -44,19 +49,24 @@ class ParallelConfig:
     """
 
     def __init__(self, parallel_config=None, action_executor_mapping=None,
-                 recycle_pool=None, remove_recycle_pool=False):
+                 report=None, recycle_pool=None, remove_recycle_pool=False):
         self.parallel_config = parallel_config
         self.action_executor_mapping = action_executor_mapping
+        self.report = report
+        self._report_paths = None
         self.recycle_pool = recycle_pool
         self.remove_recycle_pool = remove_recycle_pool
         self.session = None
         self.source = None
 
     def __repr__(self):
+        report = '' if self.report is None else f', report={self.report!r}'
+        recycling = ('' if self.recycle_pool is None else
+                     f', recycle_pool={self.recycle_pool!r}, '
+                     f'remove_recycle_pool={self.remove_recycle_pool!r}')
         return (f'ParallelConfig(parallel_config={self.parallel_config!r}, '
-                f'action_executor_mapping={self.action_executor_mapping!r}, '
-                f'recycle_pool={self.recycle_pool!r}, '
-                f'remove_recycle_pool={self.remove_recycle_pool!r})')
+                f'action_executor_mapping={self.action_executor_mapping!r}'
+                f'{report}{recycling})')
 
     def __enter__(self):
         from qiime2.core.cache import get_cache
@@ -67,6 +77,7 @@ class ParallelConfig:
                                         warn_if_one_step_at_a_time,
                                         warn_unknown_entries)
         from q2_parallel.internals import qiime2_private
+        from q2_parallel.report.files import report_paths
         from ._session import Session
 
         if getattr(_active, 'config', None) is not None:
@@ -74,6 +85,8 @@ class ParallelConfig:
                 'A ParallelConfig block is already active in this thread; '
                 'ParallelConfig blocks cannot be nested. Run the inner work '
                 'inside the outer block instead.')
+        self._report_paths = (None if self.report is None
+                              else report_paths(self.report))
         config, mapping = self.parallel_config, self.action_executor_mapping
         if config is None:
             config, found_mapping, self.source = load_config()
@@ -99,13 +112,37 @@ class ParallelConfig:
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        from q2_parallel.report.files import write_run_report
+
         _active.config = None
         with _registry_lock:
             _entered.remove(self)
-        self.session.close(failed=exc_type is not None)
+        report_error = None
+        try:
+            if self._report_paths is not None:  # shows the run as it ended
+                report_error = write_run_report(
+                    self._report_paths, self.session.record, exc_type)
+        finally:
+            self.session.close(failed=exc_type is not None)
+        if report_error is not None:
+            report_error = ParallelError(
+                f'The report of this run could not be written to '
+                f'{self.report}: {type(report_error).__name__}: '
+                f'{report_error}')
         if exc_value is not None:
             add_note(exc_value,
                      f'Parsl logs of this run: {self.session.run_dir}')
+            if self._report_paths is not None:
+                add_note(exc_value, str(report_error or 'Report of this run:'
+                                        f' {self._report_paths[0]}'))
+        elif report_error is not None:
+            raise report_error
+
+    @property
+    def report_path(self):
+        """The HTML file of this block's report (None without one, or
+        before the block starts)."""
+        return None if self._report_paths is None else self._report_paths[0]
 
     @property
     def run_dir(self):

@@ -308,3 +308,46 @@ def use_reliable_worker_probe(dfk_config):
             executor.launch_cmd = executor.launch_cmd.replace(
                 _POOL_COMMAND, f'{sys.executable} -m'
                 ' q2_parallel.internals.process_worker_pool', 1)
+
+
+def worker_place():
+    """Where in an HTEX this process is, from the variables Parsl's
+    ``process_worker_pool`` sets for each worker (``PARSL_WORKER_BLOCK_ID``,
+    ``PARSL_WORKER_RANK``): ``{'block': ..., 'worker': ...}``; empty outside
+    a worker."""
+    import os
+
+    names = {'block': 'PARSL_WORKER_BLOCK_ID', 'worker': 'PARSL_WORKER_RANK'}
+    return {key: os.environ[name] for key, name in names.items()
+            if name in os.environ}
+
+
+def configured_executors(dfk):
+    """The executors of the run's config (``dfk.config.executors``),
+    without Parsl's own ``_parsl_internal`` one."""
+    return list(dfk.config.executors)
+
+
+def task_facts(future):
+    """What Parsl's task record of an app's future says about its timing,
+    as plain values: ``id``; ``status`` (a ``States`` name); ``invoked``,
+    ``launched`` (the last try's), ``returned`` (the last try's) and
+    ``done`` as ``time.time()`` values or None; ``tries_failed``;
+    ``reused`` (memoised); ``depends``, the futures it waited for.  Uses
+    only keys that Parsl 2024.10.07 to 2026.10.26 all keep."""
+    record = future.task_record
+
+    def seconds(key):
+        moment = record.get(key)
+        return None if moment is None else moment.timestamp()
+
+    status = record.get('status')
+    return {'id': record.get('id'),
+            'status': getattr(status, 'name', str(status)),
+            'invoked': seconds('time_invoked'),
+            'launched': seconds('try_time_launched'),
+            'returned': seconds('try_time_returned'),
+            'done': seconds('time_returned'),
+            'tries_failed': record.get('fail_count') or 0,
+            'reused': bool(record.get('from_memo')),
+            'depends': list(record.get('depends') or [])}
