@@ -47,8 +47,9 @@ def sum_of_squares(tmp_path, plugin_dir, *options, a=A, delay=0.0,
     """Run `qiime cli-test sum-of-squares` into tmp_path/out; steps trace
     into tmp_path/trace."""
     (tmp_path / 'out').mkdir(exist_ok=True)
+    (tmp_path / 'tmp').mkdir(exist_ok=True)  # its own cache and recycle pool
     env = plugin_env(tmp_path, plugin_dir, CLI_TEST_TRACE=tmp_path / 'trace',
-                     **env_extra)
+                     **{'TMPDIR': tmp_path / 'tmp', **env_extra})
     return run_qiime(
         'cli-test', 'sum-of-squares', '--p-a', str(a), '--p-b', str(B),
         '--p-delay', str(delay), '--o-total', str(tmp_path / 'out' / 'total'),

@@ -100,7 +100,7 @@ def test_a_stopped_run_run_again_reruns_only_what_did_not_finish(
     status, _, stderr = runs.stopped_while_squaring(stop)
     assert status != 0
     if stop is sigterm:
-        assert (f'the results of its finished steps are kept in the recycle '
+        assert (f'The results of its finished steps are kept in the recycle '
                 f'pool {DEFAULT_POOL}') in stderr
     # (a killed run leaves its working pool too; the next run removes it)
     assert DEFAULT_POOL in runs.pools()

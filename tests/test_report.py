@@ -271,9 +271,9 @@ def assert_report_named(stderr, page):
 @needs_browser
 def test_failed_cli_run_keeps_its_report_and_names_it(tmp_path, cli_env):
     page = tmp_path / 'failed.html'
-    result = run_qiime(*sum_of_squares_command(
-        tmp_path, '--parallel-report', str(page), a=13), env=cli_env,
-        cwd=tmp_path)
+    result = run_qiime(*sum_of_squares_command(  # steps run, not reused
+        tmp_path, '--parallel-report', str(page), '--no-recycle', a=13),
+        env=cli_env, cwd=tmp_path)
     assert result.returncode == 1
     assert_report_named(result.stderr, page)
     assert list((tmp_path / 'out').iterdir()) == []

@@ -24,14 +24,14 @@ def parallel_config_arguments(recycle):
 
 
 def kept(parallel_config):
-    """What the message of a failed or stopped run says about the recycle
-    pool that keeps the results of its finished steps."""
+    """What the message of a failed or stopped run says, on a line of its
+    own, about the recycle pool that keeps its finished steps' results."""
     pool = parallel_config.recycle_pool
     if pool is None:
         return ''
-    return (f'; the results of its finished steps are kept in the recycle '
+    return (f'\nThe results of its finished steps are kept in the recycle '
             f'pool {pool} (cache {parallel_config.session.cache.path}): run'
-            ' the same command again to reuse them')
+            ' the same command again to reuse them.')
 
 
 def report(parallel_config, verbose):
