@@ -9,6 +9,8 @@ step traces itself (CLI_TEST_TRACE), so a test sees which steps ran.
 """
 import shutil
 import signal
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -202,3 +204,29 @@ def test_python_rerun_in_a_pool_reuses_the_finished_steps(tmp_path):
         assert again.view(list) == first.view(list) == [
             i * i for i in range(8)]
         assert isinstance(again, Artifact)
+
+
+def test_kept_lists_and_removes_pools_and_log_folders(
+        home, tmp_path):  # noqa: F811
+    runs = Runs(tmp_path, home)
+    runs.config.write_text(parallel_config_toml(run_dir=tmp_path / 'logs'))
+    status, _, stderr = runs.stopped_while_squaring(sigterm)
+    assert status == 143
+    kept = [sys.executable, '-m', 'q2_parallel.kept', '--cache',
+            str(runs.tmpdir / 'qiime2' / 'root'), '--run-dir',
+            str(tmp_path / 'logs')]
+    listed = subprocess.run(kept, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    folder, = (tmp_path / 'logs').iterdir()
+    assert f'  {DEFAULT_POOL}  2 steps, ' in listed.stdout
+    assert f'  {folder.name}  ' in listed.stdout
+
+    unknown = subprocess.run([*kept, 'remove', 'nothing_here'],
+                             capture_output=True, text=True)
+    assert unknown.returncode == 1
+    assert 'Nothing is kept under the name nothing_here' in unknown.stderr
+
+    removed = subprocess.run([*kept, 'remove', DEFAULT_POOL, folder.name],
+                             capture_output=True, text=True)
+    assert removed.returncode == 0, removed.stderr
+    assert runs.pools() == [] and not folder.exists()

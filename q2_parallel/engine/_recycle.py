@@ -100,16 +100,20 @@ class RecyclePool:
 
     def leave(self, remove):
         """This process no longer uses the pool; with ``remove``, remove the
-        pool unless another live process uses it.  Returns whether it was
-        removed."""
-        users = self.index / _USER_PREFIX
-        (users / _this_process()).unlink(missing_ok=True)
-        if not remove or any(alive(*p.name.split('_'))
-                             for p in users.glob('*')):
-            return False
+        pool unless another live process uses it."""
+        (self.index / _USER_PREFIX / _this_process()).unlink(missing_ok=True)
+        if remove and not self.in_use():
+            self.remove()
+
+    def in_use(self):
+        """Whether a live process uses the pool."""
+        return any(alive(*p.name.split('_'))
+                   for p in (self.index / _USER_PREFIX).glob('*'))
+
+    def remove(self):
+        """Remove the pool, its index and the data only it kept."""
         self.cache.remove(self.name)
         shutil.rmtree(self.index, ignore_errors=True)
-        return True
 
 
 class RecycledEntryLost(Exception):
