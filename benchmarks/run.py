@@ -17,8 +17,13 @@ Never run by ``make test``: timings belong here, not in assertions.
    hook) and in a venv that sees the same QIIME 2 without q2-parallel.
 7. The run report's cost: 500 partitions on a ThreadPool without and with
    ``report=``.
+8. Recycling: the cost of keeping every step's results in a recycle pool
+   (500 partitions, against ``--no-recycle``), and a run resumed with half
+   of its CPU-bound steps finished against a clean run.
 """
 import argparse
+import collections
+import json
 import resource
 import statistics
 import subprocess
@@ -45,8 +50,10 @@ def timed(function):
     return time.perf_counter() - start
 
 
-def in_parallel(config, mapping, action, *args, report=None, **kwargs):
-    with ParallelConfig(config, mapping, report=report):
+def in_parallel(config, mapping, action, *args, options=None, **kwargs):
+    """Run ``action`` in a ParallelConfig block (with ``options``, e.g.
+    ``report=`` or ``recycle_pool=``) and wait for its results."""
+    with ParallelConfig(config, mapping, **(options or {})):
         return action.parallel(*args, **kwargs)._result()
 
 
@@ -124,20 +131,68 @@ def load_rows(ints, partitions=500):
     return rows
 
 
-def report_cost(ints, partitions=500, repeats=3):
-    """Median wall time of the same run on a ThreadPool without and with
-    the run report, taken in turns so that the machine's drift hits
-    both."""
+def paired_medians(ints, variants, partitions=500, repeats=3):
+    """Median wall time of the same run on a ThreadPool with each of
+    ``variants`` (ParallelConfig options), taken in turns so that the
+    machine's drift hits each."""
     pipeline = paralleltest.pipelines.square_all
-    seconds = {None: [], 'run.html': []}
+    seconds = [[] for _ in variants]
+    for _ in range(repeats):
+        for times, options in zip(seconds, variants):
+            times.append(timed(lambda: in_parallel(
+                threads(), {}, pipeline, ints, partitions=partitions,
+                options=options)))
+    return [statistics.median(times) for times in seconds]
+
+
+def report_cost(ints):
+    """Without and with the run report."""
     with tempfile.TemporaryDirectory(prefix='q2p-bench-report-') as tmp:
-        for _ in range(repeats):
-            for report in seconds:
-                path = None if report is None else Path(tmp) / report
-                seconds[report].append(timed(lambda: in_parallel(
-                    threads(), {}, pipeline, ints, partitions=partitions,
-                    report=path)))
-    return [statistics.median(times) for times in seconds.values()]
+        return paired_medians(ints, [{}, {'report': Path(tmp) / 'run.html'}])
+
+
+def recycling_cost(ints):
+    """Without recycling (``--no-recycle``) and with the pool a run keeps
+    by default, removed after each success (so nothing is reused)."""
+    return paired_medians(ints, [{}, {'recycle_pool': 'bench_recycling',
+                                      'remove_recycle_pool': True}])
+
+
+def resume_rows(ints, partitions=8, repeats=3):
+    """CPU-bound work on a 2-thread pool: a clean run, and the same run
+    resumed when half of its apply steps had finished (the kept results of
+    the other half are dropped from the pool before each rerun)."""
+    from q2_parallel.engine._recycle import RecyclePool
+    from qiime2.core.cache import get_cache
+
+    pipeline = paralleltest.pipelines.square_all
+    work = {'partitions': partitions, 'burn': TOTAL_BURN // partitions}
+    clean, resumed = [], []
+    for _ in range(repeats):
+        clean.append(timed(lambda: in_parallel(threads(threads=2), {},
+                                               pipeline, ints, **work)))
+        options = {'recycle_pool': 'bench_resume'}
+        in_parallel(threads(threads=2), {}, pipeline, ints, options=options,
+                    **work)
+        pool = RecyclePool.create(get_cache(), 'bench_resume')
+        steps = _entries(pool)
+        unfinished = (steps['paralleltest:square'][:partitions // 2]
+                      + steps['paralleltest:merge_ints'])
+        for entry in unfinished:
+            entry.unlink()
+        resumed.append(timed(lambda: in_parallel(
+            threads(threads=2), {}, pipeline, ints, options=options,
+            **work)))
+        pool.remove()
+    return statistics.median(clean), statistics.median(resumed)
+
+
+def _entries(pool):
+    """The pool's index entries by step ('plugin:action')."""
+    entries = collections.defaultdict(list)
+    for entry in sorted(pool.index.glob('*.json')):
+        entries[json.loads(entry.read_text())['step']].append(entry)
+    return entries
 
 
 def cli_startup_rows(runs=5):
@@ -195,6 +250,14 @@ def main():
         print(f'\nrun report, 500 partitions on a ThreadPool: {without:.1f} s '
               f'without, {with_report:.1f} s with '
               f'({with_report / without - 1:+.1%})')
+        without, with_pool = recycling_cost(ints)
+        print(f'recycle pool, 500 partitions on a ThreadPool: {without:.1f} '
+              f's without (--no-recycle), {with_pool:.1f} s with '
+              f'({with_pool / without - 1:+.1%})')
+        clean, resumed = resume_rows(ints)
+        print(f'resumed with half of 8 CPU-bound steps finished, 2 threads: '
+              f'{resumed:.1f} s against {clean:.1f} s for a clean run '
+              f'({resumed / clean:.0%})')
         print('\n| 500 partitions | wall (s) | peak RSS of main (MB) '
               '| threads / fds / children before -> after |')
         print('|---|---:|---:|---|')

@@ -81,13 +81,14 @@ class RecyclePool:
         still ends in a thread may have had its programs ended under it."""
         self._keeping = False
 
-    def keep(self, key, results):
-        """Keep ``results`` (a step's outputs) for ``key``."""
+    def keep(self, key, results, step):
+        """Keep ``results`` (the outputs of ``step``, 'plugin:action') for
+        ``key``."""
         if not self._keeping:
             return
         for result in results:
             qiime2_private.keep_in_pool(self.cache, self.pool, result)
-        entry = {'outputs': [str(r.uuid) for r in results]}
+        entry = {'step': step, 'outputs': [str(r.uuid) for r in results]}
         fd, temporary = tempfile.mkstemp(dir=self.index, suffix='.part')
         with os.fdopen(fd, 'w') as file:
             json.dump(entry, file)
@@ -135,7 +136,7 @@ def run_or_reuse(recycle, action, args, kwargs, run):
     if results is not None:
         return results, 'reused'
     results = run()
-    recycle.keep(key, results)
+    recycle.keep(key, results, f'{action.plugin_id}:{action.id}')
     return results, how
 
 
