@@ -24,33 +24,8 @@ missing() {
 
 missing || exit 0
 
-command -v apt-get >/dev/null || die "apt-get not found: this script installs \
-Slurm on Debian only. Install ${PACKAGES[*]} (or your distribution's Slurm \
-and munge packages) by hand; the Slurm tests are skipped until then."
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "installing ${PACKAGES[*]} needs root, \
-and sudo is not available. Run this script as root."
-    SUDO=(sudo)
-fi
-
-install() {
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
-}
-
-echo "install-slurm: installing ${PACKAGES[*]} with apt-get"
-if ! install; then
-    # The package lists may be missing or stale (fresh images ship none).
-    "${SUDO[@]}" mkdir -p /var/lib/apt/lists/partial
-    "${SUDO[@]}" apt-get update -q || die "'apt-get update' failed (see \
-above): apt cannot reach its mirrors. Check the network and \
-/etc/apt/sources.list*, then run scripts/install-slurm.sh again."
-    install || die "'apt-get install ${PACKAGES[*]}' failed (see above). \
-Fix the apt problem shown, then run scripts/install-slurm.sh again; the \
-Slurm tests are skipped until Slurm is installed."
-fi
+. "${0%/*}/apt-install.sh"
+apt_install install-slurm "the Slurm tests are skipped" "${PACKAGES[@]}"
 
 missing && die "apt-get installed ${PACKAGES[*]}, yet one of ${NEEDED[*]} \
 is still not found on PATH or in /usr/sbin."

@@ -79,12 +79,7 @@ class ProgramsStarted:
                 process.terminate()
             except psutil.NoSuchProcess:
                 pass
-        _, alive = psutil.wait_procs(started, timeout=self.GRACE_SECONDS)
-        for process in alive:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
+        _kill_if_alive_after(started, self.GRACE_SECONDS)
 
 
 class BlockProcessGroups:
@@ -107,18 +102,23 @@ class BlockProcessGroups:
 
     def end(self):
         members = [p for p in psutil.process_iter() if self._in_group(p)]
-        _, alive = psutil.wait_procs(members, timeout=self.GRACE_SECONDS)
-        for process in alive:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
+        _kill_if_alive_after(members, self.GRACE_SECONDS)
 
     def _in_group(self, process):
         try:
             return os.getpgid(process.pid) in self._groups
         except OSError:
             return False
+
+
+def _kill_if_alive_after(processes, seconds):
+    """Kill those of ``processes`` still running after ``seconds``."""
+    _, alive = psutil.wait_procs(processes, timeout=seconds)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def remove_dead_multiprocessing_folders(since, timeout=3):
