@@ -6,7 +6,6 @@ import os
 import pathlib
 import re
 import select
-import signal
 import subprocess
 import time
 import zipfile
@@ -253,45 +252,6 @@ def assert_configuration_error(result, config_file, tmp_path):
     assert 'Plugin error' not in stderr and 'Traceback' not in stderr
     assert outputs(tmp_path) == []
     assert not (tmp_path / 'trace').exists()  # no step ran
-
-
-@pytest.mark.parametrize('config', ['threads', 'htex'])
-def test_ctrl_c_stops_every_worker_and_writes_nothing(
-        config, tmp_path, cli_plugin_dir):
-    config_file = write_config(tmp_path, CONFIGS[config])
-    private_tmp = tmp_path / 'tmp'
-    private_tmp.mkdir()
-    env = plugin_env(tmp_path, cli_plugin_dir, TMPDIR=private_tmp,
-                     CLI_TEST_TRACE=tmp_path / 'trace')
-    (tmp_path / 'out').mkdir()
-    # Its own session, so that SIGINT reaches the process group as a
-    # terminal's Ctrl-C does.
-    qiime = subprocess.Popen(
-        [str(QIIME), 'cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
-         '3', '--p-delay', '60', '--o-total', str(tmp_path / 'out' / 't'),
-         '--o-square-of-a', str(tmp_path / 'out' / 's'),
-         '--parallel-config', str(config_file)],
-        env=env, cwd=tmp_path, start_new_session=True, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for_step(tmp_path / 'trace', 'square', qiime)
-        started = processes_with(env, 'CLI_TEST_TRACE')
-        os.killpg(qiime.pid, signal.SIGINT)
-        stdout, stderr = qiime.communicate(timeout=20)
-    finally:
-        if qiime.poll() is None:
-            os.killpg(qiime.pid, signal.SIGKILL)
-            qiime.communicate()
-    assert qiime.returncode == 130, stderr
-    assert ('Interrupted: stopping every parallel step; no output is written.'
-            " Parsl's logs of this run are kept in ") in stderr
-    assert 'Traceback' not in stderr
-    if config == 'htex':  # the interchange and the workers, besides qiime
-        assert len(started) > 2
-    _, alive = psutil.wait_procs(started, timeout=10)
-    assert alive == []
-    assert outputs(tmp_path) == []
-    assert list(private_tmp.glob('qiime2-q2cli-err-*')) == []
 
 
 def processes_with(env, variable):

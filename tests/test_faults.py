@@ -3,8 +3,9 @@ partial output and no process left: an HTEX worker killed mid-step, SIGTERM
 to `qiime`, a full disk, and two runs at once with the same config.
 
 Covered elsewhere: a step that raises or ends its worker, a killed worker
-with retries (test_engine.py), Ctrl-C (test_cli_run.py), the Slurm job
-cancelled with `scancel` (the cluster tests).
+with retries (test_engine.py), Ctrl-C and SIGTERM at every moment of a run
+(test_interrupts.py), the Slurm job cancelled with `scancel` (the cluster
+tests).
 """
 import fcntl
 import hashlib
@@ -14,7 +15,6 @@ import subprocess
 import tempfile
 import termios
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -288,31 +288,16 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
     assert run.left_behind() == []
 
 
-# SIGTERM (what `kill`, a batch system or a service manager sends) in the
-# middle of a step, to `qiime` alone or to its process group.
-def wait_for_interchange(run, timeout=60):
-    """Wait until HTEX's interchange starts: the executors are starting."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process in list(run.started):
-            try:
-                if 'interchange' in ' '.join(process.cmdline()):
-                    return
-            except psutil.Error:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f'no interchange started within {timeout} s')
-
-
-@pytest.mark.parametrize('htex_action, when, to_group', [
-    (None, 'mid-step', False),
-    ('square', 'mid-step', False),
-    ('square', 'while-starting', False),
-    ('square', 'mid-step', True)],
-    ids=['threads', 'htex', 'htex-while-starting', 'htex-process-group'])
+# SIGTERM in the middle of a step.  Each moment of a run, with Ctrl-C and
+# SIGTERM, is in test_interrupts.py; here: a step in a thread that Python
+# cannot stop (it sleeps), and SIGTERM to the whole process group, which
+# ends the HTEX interchange at once too.
+@pytest.mark.parametrize('htex_action, to_group', [(None, False),
+                                                   ('square', True)],
+                         ids=['threads-unstoppable-step',
+                              'htex-process-group'])
 def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
-                                                  htex_action, when,
-                                                  to_group):
+                                                  htex_action, to_group):
     trace = tmp_path / 'trace'
     (tmp_path / 'out').mkdir()
     run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
@@ -321,10 +306,7 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
                     tmp_path / 'out' / 'square', '--parallel-config',
                     config_file(tmp_path, htex_action)],
                    home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
-    if when == 'mid-step':
-        wait_for_step(trace, 'square', run.process)
-    else:
-        wait_for_interchange(run)
+    wait_for_step(trace, 'square', run.process)
     if to_group:
         os.killpg(run.process.pid, signal.SIGTERM)
     else:
@@ -336,9 +318,11 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
     assert 'Traceback' not in stderr and stdout == ''
     assert list((tmp_path / 'out').iterdir()) == []
     assert list(tmp_path.glob('qiime2-q2cli-err-*')) == []
-    if htex_action:  # qiime, the interchange and, mid-step, the workers
-        assert len(run.started) > (2 if when == 'mid-step' else 1)
+    if htex_action:  # qiime, the interchange and the workers
+        assert len(run.started) > 2
     assert run.left_behind() == []
+    # QIIME 2's temporary folders of the step still running are gone too
+    assert list(tmp_path.glob('qiime2-*')) == []
 
 
 # A full disk, for an intermediate result (QIIME 2's cache is under TMPDIR)

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 from html.parser import HTMLParser
 
@@ -19,10 +18,10 @@ from q2_parallel import ParallelConfig, ParallelError
 from q2_parallel.report import statistics
 from tests.engine_support import (int_list, mixed_config,
                                   provenance_actions, thread_config)
-from tests.helpers import QIIME, parallel_config_toml, run_qiime
-from tests.test_cli_deployment import (install_cli_test_plugin, plugin_env,
-                                       words)
+from tests.helpers import parallel_config_toml, run_qiime
+from tests.test_cli_deployment import words
 from tests.test_cli_run import wait_for_step
+from tests.test_faults import QiimeRun, home  # noqa: F401 (a fixture)
 
 CHROMIUM = shutil.which('chromium')
 needs_browser = pytest.mark.skipif(
@@ -242,15 +241,9 @@ def test_htex_report_shows_each_worker_and_its_start_up(tmp_path):
 
 
 @pytest.fixture(scope='module')
-def cli_env(tmp_path_factory):
-    """An environment for `qiime` with the `cli-test` plugin, whose q2cli
-    cache is built once for this module."""
-    home = tmp_path_factory.mktemp('home')
-    plugins = install_cli_test_plugin(tmp_path_factory.mktemp('plugins'))
-    env = plugin_env(home, plugins)
-    built = run_qiime('cli-test', '--help', env=env)
-    assert built.returncode == 0, built.stderr
-    return env
+def cli_env(home):  # noqa: F811
+    """`qiime` with the `cli-test` plugin (test_faults' `home`)."""
+    return home
 
 
 def sum_of_squares_command(folder, *options, a=2, delay=0.0):
@@ -295,21 +288,15 @@ def test_failed_cli_run_keeps_its_report_and_names_it(tmp_path, cli_env):
 def test_interrupted_cli_run_keeps_its_report_and_names_it(
         tmp_path, cli_env):
     page = tmp_path / 'interrupted.html'
-    env = {**cli_env, 'CLI_TEST_TRACE': str(tmp_path / 'trace')}
-    qiime = subprocess.Popen(
-        [str(QIIME), *sum_of_squares_command(
-            tmp_path, '--parallel-report', str(page), delay=60)],
-        env=env, cwd=tmp_path, start_new_session=True, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for_step(tmp_path / 'trace', 'square', qiime)
-        os.killpg(qiime.pid, signal.SIGINT)
-        _, stderr = qiime.communicate(timeout=30)
-    finally:
-        if qiime.poll() is None:
-            os.killpg(qiime.pid, signal.SIGKILL)
-            qiime.communicate()
-    assert qiime.returncode == 130, stderr
+    run = QiimeRun(sum_of_squares_command(tmp_path, '--parallel-report',
+                                          str(page), delay=60),
+                   cli_env, tmp_path, terminal=True,
+                   CLI_TEST_TRACE=tmp_path / 'trace')
+    wait_for_step(tmp_path / 'trace', 'square', run.process)
+    run.ctrl_c()
+    status, _, stderr = run.finish(timeout=30)
+    assert status == 130, stderr
+    stderr = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', stderr)
     assert_report_named(stderr, page)
     assert list((tmp_path / 'out').iterdir()) == []
     facts = report_facts(page)
