@@ -65,10 +65,11 @@ class Runs:
         run = self.start(*options, hold=True)
         wait_for_step(self.trace_file, 'square', run.process)
         stop(run)
-        try:
-            return run.finish(timeout=60)
-        finally:  # a killed qiime cannot stop its helpers: the test does
-            run.left_behind()
+        finished = run.finish(timeout=60)
+        # Nothing of the run is left, even of a killed qiime (its watchdog
+        # ends what it started).
+        assert run.left_behind() == []
+        return finished
 
     def trace(self):
         return sorted(line.split()[0] for line in

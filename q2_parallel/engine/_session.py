@@ -27,6 +27,7 @@ from ._stopping import (BlockProcessGroups, ProgramsStarted,
                         close_log_files, log_handlers,
                         remove_dead_multiprocessing_folders,
                         stop_after_failure)
+from ._watchdog import Watchdog
 from .errors import ParallelError, mark_failed_step
 from .proxies import ProxyResults, Step
 
@@ -54,6 +55,7 @@ class Session:
         self._path = PythonOnPath()
         self._threads = []
         self._programs = ProgramsStarted()
+        self._watchdog = Watchdog()  # before anything is started
         self._started = time.time()
         self.dfk = None
         self.recycle = None
@@ -89,6 +91,7 @@ class Session:
                 shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
         self._programs.end()
         self._path.restore()
+        self._watchdog.stop()
 
     @property
     def run_dir(self):
@@ -226,6 +229,7 @@ class Session:
                         remove=self._remove_recycle and not failed)
             if not failed:
                 shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
+            self._watchdog.stop()
 
     def threads_ended(self, timeout):
         """After a failure: wait up to ``timeout`` seconds for the threads

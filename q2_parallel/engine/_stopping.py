@@ -11,6 +11,8 @@ import psutil
 
 from q2_parallel.internals import parsl_private
 
+from ._watchdog import end_processes
+
 
 def stop_after_failure(dfk):
     """Stop what a failed run still has going, without waiting for it.
@@ -60,8 +62,6 @@ class ProgramsStarted:
     blocks.  A program does not stop with the thread that started it, and a
     SIGTERM or an interrupt from a notebook reaches only this process."""
 
-    GRACE_SECONDS = 3
-
     def __init__(self, before=None):
         """Counts the processes started from now on; those in ``before``
         (by default, the children running now) are not the run's."""
@@ -72,14 +72,8 @@ class ProgramsStarted:
     def end(self):
         """Ask those still running to end (SIGTERM); kill those that have
         not after a few seconds."""
-        started = [p for p in self._this.children(recursive=True)
-                   if p not in self._before]
-        for process in started:
-            try:
-                process.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        _kill_if_alive_after(started, self.GRACE_SECONDS)
+        end_processes([p for p in self._this.children(recursive=True)
+                       if p not in self._before])
 
 
 class BlockProcessGroups:
@@ -88,8 +82,6 @@ class BlockProcessGroups:
     computation in C acts on it (removing its step's temporary files) only
     once that returns, so what is still running a few seconds later is
     killed."""
-
-    GRACE_SECONDS = 3
 
     def __init__(self, block_pids):
         self._groups = set()
@@ -101,24 +93,14 @@ class BlockProcessGroups:
         self._groups.discard(os.getpgrp())  # never this process's own
 
     def end(self):
-        members = [p for p in psutil.process_iter() if self._in_group(p)]
-        _kill_if_alive_after(members, self.GRACE_SECONDS)
+        end_processes([p for p in psutil.process_iter() if self._in_group(p)],
+                      terminate=False)  # Parsl has sent SIGTERM
 
     def _in_group(self, process):
         try:
             return os.getpgid(process.pid) in self._groups
         except OSError:
             return False
-
-
-def _kill_if_alive_after(processes, seconds):
-    """Kill those of ``processes`` still running after ``seconds``."""
-    _, alive = psutil.wait_procs(processes, timeout=seconds)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 def remove_dead_multiprocessing_folders(since, timeout=3):

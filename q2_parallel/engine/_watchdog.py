@@ -1,0 +1,109 @@
+"""Ends a run's processes when the process that runs it is killed.
+
+A process killed with SIGKILL (the out-of-memory killer, ``kill -9``, a
+batch system, a notebook's kernel restart) cannot stop what it started:
+HTEX's interchange, local worker pools, the programs its steps ran.  So
+each run marks the processes it starts with an environment variable of its
+own (every child inherits it) and starts this file as a watchdog, in a
+session of its own, reading a pipe whose other end only the run's process
+holds.  The run writes ``done`` when it ends; if the pipe closes without
+it, the run's process died, and the watchdog ends every process with the
+mark, and every process it saw descend from the run's process (HTEX's
+interchange rewrites its environment with its title, so the mark alone
+misses it; it lives for the whole run, so a look every second finds it).
+Run as a script, it imports nothing of QIIME 2 or Parsl.
+"""
+import os
+import select
+import subprocess
+import sys
+import uuid
+
+import psutil
+
+MARK_PREFIX = 'Q2_PARALLEL_RUN_'
+DONE = b'done\n'
+GRACE_SECONDS = 3
+LOOK_EVERY_SECONDS = 1
+
+
+class Watchdog:
+    """Started with a run (in its process), stopped when it ends."""
+
+    def __init__(self):
+        self.mark = f'{MARK_PREFIX}{uuid.uuid4().hex}'
+        read_end, self._write_end = os.pipe()  # not inherited (PEP 446)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, '-I', os.path.abspath(__file__), self.mark,
+                 str(os.getpid())],
+                stdin=read_end, stdout=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            os.close(read_end)
+        os.environ[self.mark] = '1'
+
+    def stop(self):
+        """The run ended: its processes are its own business again."""
+        os.environ.pop(self.mark, None)
+        try:
+            os.write(self._write_end, DONE)
+        except OSError:  # the watchdog is gone
+            pass
+        os.close(self._write_end)
+        self._process.wait()
+
+
+def end_marked(mark, descendants):
+    """End every process of this user that carries ``mark``, and those of
+    ``descendants`` still running."""
+    marked = set()
+    for process in psutil.process_iter():
+        try:
+            if mark in process.environ():
+                marked.add(process)
+        except (psutil.Error, OSError):
+            pass
+    ours = marked | {p for p in descendants if p.is_running()}
+    end_processes([p for p in ours if p.pid != os.getpid()])
+
+
+def end_processes(processes, terminate=True, grace=GRACE_SECONDS):
+    """Ask ``processes`` to end (SIGTERM, unless they were asked already)
+    and kill those still running ``grace`` seconds later."""
+    if terminate:
+        for process in processes:
+            try:
+                process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def main(mark, run_pid):
+    """Watch the run's process until it says ``done`` or dies."""
+    run = psutil.Process(run_pid)
+    descendants = set()
+    said = b''
+    while True:
+        if select.select([sys.stdin], [], [], LOOK_EVERY_SECONDS)[0]:
+            chunk = os.read(sys.stdin.fileno(), len(DONE))
+            said += chunk
+            if not chunk or said == DONE:
+                break
+            continue
+        try:
+            descendants.update(run.children(recursive=True))
+        except psutil.Error:
+            pass
+    if said != DONE:
+        end_marked(mark, descendants)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], int(sys.argv[2]))
