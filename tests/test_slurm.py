@@ -7,6 +7,7 @@ Every run ends with no job in the queue and no process of it left.
 """
 import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -217,7 +218,8 @@ def qiime_square_all(tmp_path, marker, cluster, *options):
     """Start `qiime paralleltest square-all --parallel-config` on 30
     integers; the output goes to tmp_path/out/squared.qza."""
     inputs = tmp_path / 'ints.qza'
-    int_list(range(30)).save(str(inputs))
+    if not inputs.exists():  # the same inputs for a rerun
+        int_list(range(30)).save(str(inputs))
     (tmp_path / 'out').mkdir()
     (tmp_path / 'notes').mkdir()
     env = isolated_env(tmp_path / 'home', SLURM_CONF=cluster.conf,
@@ -244,6 +246,30 @@ def test_qiime_parallel_config_runs_mapped_steps_in_slurm_jobs(cluster,
     notes = step_notes(tmp_path / 'notes')
     assert len(notes) == 4
     assert all(note['slurm_job_id'] for note in notes), notes
+    assert_nothing_left(cluster, marker)
+
+
+def test_a_rerun_takes_the_steps_slurm_jobs_finished_from_the_pool(
+        cluster, tmp_path):
+    """`--use-cache` on storage the node shares: the second run finds every
+    step the jobs of the first one kept, and runs none of them again."""
+    marker = uuid.uuid4().hex
+    options = ('--p-partitions', '4', '--use-cache', str(tmp_path / 'cache'),
+               '--recycle-pool', 'on_slurm')
+    first = qiime_square_all(tmp_path, marker, cluster, *options)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert len(step_notes(tmp_path / 'notes')) == 4
+    shutil.rmtree(tmp_path / 'notes')
+    shutil.rmtree(tmp_path / 'out')
+    again = qiime_square_all(tmp_path, marker, cluster, *options)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert step_notes(tmp_path / 'notes') == []  # no square ran again
+    # the 4 splits, the 4 squares in jobs and the merge
+    assert '9 steps taken from the recycle pool on_slurm' in err, err
+    squared = Artifact.load(str(tmp_path / 'out' / 'squared.qza'))
+    assert squared.view(list) == sorted(n * n for n in range(30))
     assert_nothing_left(cluster, marker)
 
 
