@@ -19,7 +19,8 @@ from qiime2.core.cache import Cache
 from qiime2.plugins import paralleltest
 
 from q2_parallel import ParallelConfig
-from tests.engine_support import int_list, thread_config
+from tests.engine_support import (int_list, provenance_actions,
+                                  thread_config)
 from tests.helpers import parallel_config_toml
 from tests.test_cli_run import wait_for_step
 from tests.test_faults import QiimeRun, home  # noqa: F401 (a fixture)
@@ -205,6 +206,9 @@ def test_python_rerun_in_a_pool_reuses_the_finished_steps(tmp_path):
         assert again.view(list) == first.view(list) == [
             i * i for i in range(8)]
         assert isinstance(again, Artifact)
+        # the same actions, parameters and lineage as the first run
+        assert provenance_actions(again) == provenance_actions(first)
+        assert again.uuid != first.uuid
 
 
 def test_kept_lists_and_removes_pools_and_log_folders(
