@@ -60,6 +60,8 @@ class Session:
         self.dfk = None
         self.recycle = None
         try:
+            parsl_private.add_block_environment(config,
+                                                self._watchdog.environment)
             with ctrl_c_held():
                 self.dfk = new_dataflow_kernel(config)
                 fail_every_step_when_failing(self.dfk)

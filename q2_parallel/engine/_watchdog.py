@@ -41,7 +41,12 @@ class Watchdog:
                 start_new_session=True)
         finally:
             os.close(read_end)
-        os.environ[self.mark] = '1'
+        os.environ.update(self.environment)
+
+    @property
+    def environment(self):
+        """The variable that marks the run's processes, and its value."""
+        return {self.mark: '1'}
 
     def stop(self):
         """The run ended: its processes are its own business again."""

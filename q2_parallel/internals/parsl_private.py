@@ -110,6 +110,19 @@ def local_block_pids(dfk):
             if job.get('remote_pid')]
 
 
+def add_block_environment(config, variables):
+    """Have the blocks of ``config``'s providers started with
+    ``variables`` set.  Parsl 2026's providers start blocks with this
+    process's environment as it is then; Parsl 2024.10.07's start them
+    through a channel (``LocalChannel``) that copied the environment when
+    it was made (``_envs``), so it is added there."""
+    for executor in config.executors:
+        channel = getattr(getattr(executor, 'provider', None), 'channel',
+                          None)
+        if isinstance(getattr(channel, '_envs', None), dict):
+            channel._envs.update(variables)
+
+
 def block_job_ids(executor):
     """The provider's job ids of the executor's blocks
     (``BlockProviderExecutor.blocks_to_job_id``)."""
