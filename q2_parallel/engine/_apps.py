@@ -6,6 +6,8 @@ Both time the step for the run report (``StepClock``): ``run_here`` on the
 clock the session hands it, which the main process sees while the step runs;
 ``run_elsewhere`` on one it sends back with the step's output.
 """
+import logging
+import os
 import signal
 import threading
 
@@ -112,4 +114,6 @@ def _stopped(signum, frame):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     ProgramsStarted(before=()).end()
     qiime2_private.clean_up_as_at_exit()
-    raise SystemExit(128 + signum)
+    logging.shutdown()
+    os._exit(128 + signum)  # now: Python's own exit would first wait for
+    # Parsl's queue threads, and the run waits for this process to end

@@ -17,6 +17,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 import uuid
 
 import psutil
@@ -82,12 +83,34 @@ def end_processes(processes, terminate=True, grace=GRACE_SECONDS):
                 process.terminate()
             except psutil.NoSuchProcess:
                 pass
-    _, alive = psutil.wait_procs(processes, timeout=grace)
-    for process in alive:
+    for process in _still_running(processes, grace):
         try:
             process.kill()
         except psutil.NoSuchProcess:
             pass
+    psutil.wait_procs(processes, timeout=0)  # reap this process's children
+
+
+def _still_running(processes, timeout):
+    """Those of ``processes`` still running after up to ``timeout``
+    seconds.  A process that has ended is done with, even while it waits
+    for its parent to reap it: worker processes are reaped by init, which
+    some containers do only every second or two."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    running = [p for p in processes if _running(p)]
+    while running and time.monotonic() < deadline:
+        time.sleep(delay)
+        delay = min(2 * delay, 0.1)
+        running = [p for p in running if _running(p)]
+    return running
+
+
+def _running(process):
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def main(mark, run_pid):
