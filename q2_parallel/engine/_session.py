@@ -16,6 +16,7 @@ from q2_parallel.internals import parsl_private, qiime2_private
 from q2_parallel.report.recording import RunRecord
 from q2_parallel.report.step_clock import StepClock
 
+from ._fork_server import WorkerForkServer
 from ._helper_path import PythonOnPath
 from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
                            give_up_when_blocks_end)
@@ -55,7 +56,10 @@ class Session:
         self._path = PythonOnPath()
         self._threads = []
         self._programs = ProgramsStarted()
-        self._watchdog = Watchdog()  # before anything is started
+        self._fork_server = (  # before any thread or pipe of the run
+            WorkerForkServer() if parsl_private.local_worker_pools(config)
+            else None)
+        self._watchdog = Watchdog()  # before anything else is started
         self._started = time.time()
         self.dfk = None
         self.recycle = None
@@ -63,7 +67,8 @@ class Session:
             parsl_private.add_block_environment(config,
                                                 self._watchdog.environment)
             with ctrl_c_held():
-                self.dfk = new_dataflow_kernel(config)
+                self.dfk = new_dataflow_kernel(
+                    config, self._fork_server and self._fork_server.address)
                 fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
                 start_first_blocks(self.dfk)
@@ -92,8 +97,13 @@ class Session:
             if not keep_logs:
                 shutil.rmtree(run_folder(self.dfk), ignore_errors=True)
         self._programs.end()
+        self._stop_fork_server()
         self._path.restore()
         self._watchdog.stop()
+
+    def _stop_fork_server(self):
+        if self._fork_server is not None:
+            self._fork_server.stop()
 
     @property
     def run_dir(self):
@@ -223,6 +233,7 @@ class Session:
             for path in parsl_private.launcher_scripts_left(self.dfk):
                 os.remove(path)
             close_log_files(log_files)
+            self._stop_fork_server()
             self._path.restore()
             with entered(self.cache):
                 self.run_pool.remove()

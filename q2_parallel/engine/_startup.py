@@ -18,19 +18,20 @@ KEPT_RUN_FOLDERS = 20
 ENDED_AFTER_SECONDS = 3600
 
 
-def new_dataflow_kernel(config):
+def new_dataflow_kernel(config, fork_server=None):
     """Start Parsl for ``config`` in a run folder of its own, readable by
     its owner only, inside the config's ``run_dir`` (which is left as it
     is): it holds the run's keys and Parsl's logs, which can hold data.  Its
     own parent also keeps runs that start at once apart (Parsl numbers its
     folders by listing them, then creating the next).  Returns the kernel;
-    ``run_folder(dfk)`` is the folder to remove or keep."""
+    ``run_folder(dfk)`` is the folder to remove or keep.  Local worker
+    pools fork their workers from ``fork_server`` (its address), if any."""
     os.makedirs(config.run_dir, exist_ok=True)
     private = tempfile.mkdtemp(  # mode 0700
         prefix=time.strftime(RUN_FOLDER_PREFIX), dir=config.run_dir)
     remove_old_run_folders(config.run_dir)
     config.run_dir = private
-    parsl_private.use_reliable_worker_probe(config)
+    parsl_private.start_worker_pools_here(config, fork_server)
     try:
         return parsl_private.new_dataflow_kernel(config)
     except BaseException:

@@ -300,27 +300,46 @@ def launcher_scripts_left(dfk):
 _POOL_COMMAND = 'process_worker_pool.py'
 
 
-def use_reliable_worker_probe(dfk_config):
-    """Where the installed Parsl's worker pools probe the interchange in a
-    way that can miss it (2024.10.07: see ``process_worker_pool`` here), start
-    each HTEX's pools through ``q2_parallel.internals.process_worker_pool``
-    instead, unless the config gave its own ``launch_cmd``.  Works on the
-    run's copy of the config, before Parsl starts it."""
-    import inspect
+def start_worker_pools_here(dfk_config, fork_server=None):
+    """Start each HTEX's worker pools through
+    ``q2_parallel.internals.process_worker_pool`` (workers forked from a
+    process that has QIIME 2 loaded; an address probe that cannot miss the
+    interchange), unless the config gave its own ``launch_cmd``; those of
+    local blocks fork from the server at ``fork_server``, if given.  Works
+    on the run's copy of the config, before Parsl starts it."""
     import sys
 
     from parsl.executors import HighThroughputExecutor
-    from parsl.executors.high_throughput import probe
 
-    source = inspect.getsource(probe.probe_addresses)
-    if source.find('get_monitor_socket') < source.find('.connect('):
-        return  # this Parsl attaches the monitor first
     for executor in dfk_config.executors:
         if (isinstance(executor, HighThroughputExecutor)
                 and (executor.launch_cmd or '').startswith(_POOL_COMMAND)):
+            pool = f'{sys.executable} -m q2_parallel.internals.' \
+                   'process_worker_pool'
+            if fork_server and _on_this_host(executor.provider):
+                pool += f' --fork-server {fork_server}'
             executor.launch_cmd = executor.launch_cmd.replace(
-                _POOL_COMMAND, f'{sys.executable} -m'
-                ' q2_parallel.internals.process_worker_pool', 1)
+                _POOL_COMMAND, pool, 1)
+
+
+def local_worker_pools(dfk_config):
+    """Whether any HTEX of the config starts its blocks on this host
+    (a ``LocalProvider``, through no remote channel)."""
+    from parsl.executors import HighThroughputExecutor
+
+    return any(isinstance(executor, HighThroughputExecutor)
+               and _on_this_host(executor.provider)
+               for executor in dfk_config.executors)
+
+
+def _on_this_host(provider):
+    """A ``LocalProvider`` whose commands run here (Parsl 2024.10.07's may
+    run them through an ``SSHChannel``)."""
+    from parsl.providers import LocalProvider
+
+    channel = getattr(provider, 'channel', None)
+    return (isinstance(provider, LocalProvider)
+            and type(channel).__name__ in ('NoneType', 'LocalChannel'))
 
 
 def worker_place():

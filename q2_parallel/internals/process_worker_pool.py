@@ -1,17 +1,93 @@
-"""Parsl's HTEX worker pool (``process_worker_pool.py``), started with an
-address probe that cannot miss the interchange.
+"""Parsl's HTEX worker pool (``process_worker_pool.py``), with its workers
+forked from a process that has loaded QIIME 2 already, and with an address
+probe that cannot miss the interchange.
 
-Parsl 2024.10.07's ``probe_addresses`` connects a socket first and attaches
-the monitor that waits for the connection only afterwards: when the process
-is slow to get there (a loaded machine, a busy node) the connection is
-already made, the event never comes, and the pool exits after 30 s with
-"Failed to find a viable address" (seen in CI, several times a run).  Here the
-monitor is attached first.  ``parsl_private.use_reliable_worker_probe``
-points an executor's launch command at this module; it takes the same
-arguments as ``process_worker_pool.py``.
+Workers: Parsl starts each worker as a fresh interpreter (``spawn``), which
+imports QIIME 2 and loads every installed plugin before its first step:
+seconds per worker, all of them at once.  Here they are forked, with all of
+that loaded, from a multiprocessing fork server: on the run's own host, the
+copy of the run's process named by ``--fork-server ADDRESS`` (see
+``engine._fork_server``); elsewhere, one this pool starts first thing,
+which loads QIIME 2 once (``preload``) while the pool registers with the
+interchange.  Forked processes join the pool's process group, so that
+whatever ends the block ends them.
+
+Probe: Parsl 2024.10.07's ``probe_addresses`` connects a socket first and
+attaches the monitor that waits for the connection only afterwards: when
+the process is slow to get there (a loaded machine, a busy node) the
+connection is already made, the event never comes, and the pool exits after
+30 s with "Failed to find a viable address" (seen in CI, several times a
+run).  Here the monitor is attached first.
+
+``parsl_private.start_worker_pools_here`` points an executor's launch
+command at this module; it takes the same arguments as
+``process_worker_pool.py``.
 """
+import inspect
+import multiprocessing
+import multiprocessing.forkserver
+import os
 import runpy
+import sys
 import time
+
+FORK_SERVER_OPTION = '--fork-server'
+
+
+class ForkedWorkers:
+    """Parsl's ``spawn`` context, except that the processes it starts
+    (workers; with a ready fork server, also the pool's manager server) are
+    forked from the fork server, into this process's group."""
+
+    def __init__(self, spawn, forkserver, ready):
+        self._spawn = spawn
+        self._forkserver = forkserver
+        self._ready = ready
+
+    def __getattr__(self, name):
+        return getattr(self._spawn, name)
+
+    def Process(self, target, args=(), kwargs=None, **options):
+        return self._forkserver.Process(
+            target=in_group, args=(os.getpgrp(), target, args, kwargs or {}),
+            **options)
+
+    def Manager(self):
+        if not self._ready:  # it waits for the fork server's preload
+            return self._spawn.Manager()
+        from multiprocessing.managers import SyncManager
+
+        manager = SyncManager(ctx=self)
+        manager.start()
+        return manager
+
+
+def in_group(group, target, args, kwargs):
+    """Join process group ``group``, then run ``target``."""
+    try:
+        os.setpgid(0, group)
+    except OSError:  # the group has ended: so will this process
+        pass
+    return target(*args, **kwargs)
+
+
+def fork_server(argv):
+    """The fork server named in ``argv`` (the option is removed), or one
+    started here, which loads QIIME 2 at once, beside this process; and
+    whether it was ready."""
+    forkserver = multiprocessing.get_context('forkserver')
+    if FORK_SERVER_OPTION in argv:
+        at = argv.index(FORK_SERVER_OPTION)
+        address = argv[at + 1]
+        del argv[at:at + 2]
+        if os.path.exists(address):
+            from q2_parallel.internals import multiprocessing_private
+
+            multiprocessing_private.fork_from(address)
+            return forkserver, True
+    forkserver.set_forkserver_preload(['q2_parallel.engine.worker_preload'])
+    multiprocessing.forkserver.ensure_running()
+    return forkserver, False
 
 
 def probe_addresses(addresses, task_port, timeout=120):
@@ -47,9 +123,30 @@ def probe_addresses(addresses, task_port, timeout=120):
         context.term()
 
 
-if __name__ == '__main__':
+def probe_can_miss(probe):
+    """Whether Parsl's ``probe_addresses`` connects before it monitors."""
+    source = inspect.getsource(probe.probe_addresses)
+    return source.find('get_monitor_socket') > source.find('.connect(')
+
+
+def main(argv):
+    """Run Parsl's worker pool with ``argv``, its workers forked."""
+    forkserver, ready = fork_server(argv)
+
+    import parsl.multiprocessing
     from parsl.executors.high_throughput import probe
 
-    probe.probe_addresses = probe_addresses
+    if probe_can_miss(probe):
+        probe.probe_addresses = probe_addresses
+    parsl.multiprocessing.SpawnContext = ForkedWorkers(
+        parsl.multiprocessing.SpawnContext, forkserver, ready)
     runpy.run_module('parsl.executors.high_throughput.process_worker_pool',
                      run_name='__main__', alter_sys=True)
+
+
+if __name__ == '__main__':
+    # By its importable name, so that the processes it forks find what
+    # they run (this copy is ``__main__``, replaced while Parsl's runs).
+    from q2_parallel.internals import process_worker_pool
+
+    process_worker_pool.main(sys.argv)

@@ -137,6 +137,17 @@ def current_cache():
     return cache._CACHE.cache
 
 
+def forget_caches():
+    """Forget the caches this process used (the thread-local current and
+    temporary caches, ``_CACHE``, and ``USED_CACHES``, which the exit hook
+    cleans up): in a process forked from another, they are the other's."""
+    from qiime2.core import cache
+
+    cache._CACHE.cache = None
+    cache._CACHE.temp_cache = None
+    cache.USED_CACHES.clear()
+
+
 def open_cache(path):
     """The cache at ``path`` (``qiime2.core.cache.Cache``)."""
     from qiime2.core.cache import Cache

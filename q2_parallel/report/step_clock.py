@@ -15,7 +15,8 @@ from q2_parallel.internals import parsl_private
 # The attribute of a step's exception that carries its clock.
 ON_ERROR = 'q2p_step_clock'
 # When this process could first run a step: a worker imports this module,
-# after the framework, while it unpickles its first step.
+# after the framework, while it unpickles its first step (a worker forked
+# with it imported could run one once it started).
 _READY = time.time()
 
 
@@ -37,7 +38,7 @@ class StepClock:
         self.pid = os.getpid()
         self.thread = threading.current_thread().name
         self.process_started = _process_started(self.pid)
-        self.process_ready = _READY
+        self.process_ready = max(_READY, self.process_started)
         self.place = parsl_private.worker_place()
         slurm_job = os.environ.get('SLURM_JOB_ID')
         if slurm_job:

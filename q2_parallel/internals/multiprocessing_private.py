@@ -1,0 +1,39 @@
+"""Private parts of Python's ``multiprocessing`` (3.8 to 3.11) and of its
+``weakref.finalize`` registry, which the engine's worker fork server uses.
+"""
+import os
+
+
+def serve_forks(listener, alive_r):
+    """Run multiprocessing's fork server loop (``forkserver.main``) in this
+    process: it forks a child for each request made on the Unix socket
+    ``listener`` and returns once the pipe ``alive_r`` reaches its end."""
+    from multiprocessing import forkserver
+
+    forkserver.main(listener.fileno(), alive_r, [])
+
+
+def fork_from(address):
+    """Have this process's ``forkserver`` start method fork from the server
+    already listening at ``address`` (another process's) instead of
+    starting one of its own: the client keeps the server's address, and an
+    open descriptor it hands each child as the server's ``alive`` end
+    (``_forkserver_address``, ``_forkserver_alive_fd``).  Only the resource
+    tracker is started here (``ensure_running``)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    client = forkserver._forkserver
+    client._forkserver_address = address
+    client._forkserver_alive_fd = os.open(os.devnull, os.O_RDONLY)
+    client.ensure_running = resource_tracker.ensure_running
+
+
+def detach_finalizers():
+    """Detach every ``weakref.finalize`` of this process
+    (``weakref.finalize._registry``): in a process forked from another,
+    they are the other's to run (QIIME 2's remove its temporary folders and
+    release its cache entries)."""
+    import weakref
+
+    for finalizer in list(weakref.finalize._registry):
+        finalizer.detach()
