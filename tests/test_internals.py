@@ -299,12 +299,14 @@ def test_failing_an_executor_fails_every_step_it_has():
 
 
 def test_worker_pools_probe_the_interchange_reliably():
-    """On a Parsl whose probe can miss the interchange, pools start through
-    q2-parallel's probe, which finds a listening interchange port."""
+    """On a Parsl whose probe can miss the interchange (2024.10.07),
+    pools use q2-parallel's probe, which finds a listening interchange
+    port."""
     import zmq
-    from parsl.config import Config as ParslConfig
+    from parsl.executors.high_throughput import probe
 
-    from q2_parallel.internals.process_worker_pool import probe_addresses
+    from q2_parallel.internals.process_worker_pool import (
+        probe_addresses, probe_can_miss)
 
     context = zmq.Context()
     interchange = context.socket(zmq.ROUTER)
@@ -315,11 +317,27 @@ def test_worker_pools_probe_the_interchange_reliably():
     finally:
         interchange.close()
         context.term()
-    htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
-                                  provider=LocalProvider())
-    parsl_private.use_reliable_worker_probe(ParslConfig(executors=[htex]))
-    from parsl.executors.high_throughput import probe
     source = inspect.getsource(probe.probe_addresses)
     racy = source.find('.connect(') < source.find('get_monitor_socket')
-    assert ('q2_parallel.internals.process_worker_pool' in htex.launch_cmd) \
-        is racy
+    assert probe_can_miss(probe) is racy
+
+
+def test_only_local_worker_pools_fork_from_the_run():
+    """Every HTEX's pools start through q2-parallel's module; only those of
+    blocks on this host are pointed at the run's fork server."""
+    from parsl.config import Config as ParslConfig
+    from parsl.providers import SlurmProvider
+
+    local = HighThroughputExecutor(label='local', address='127.0.0.1',
+                                   provider=LocalProvider())
+    cluster = HighThroughputExecutor(label='cluster', address='127.0.0.1',
+                                     provider=SlurmProvider())
+    config = ParslConfig(executors=[local, cluster])
+    assert parsl_private.local_worker_pools(config)
+    assert not parsl_private.local_worker_pools(
+        ParslConfig(executors=[cluster]))
+    parsl_private.start_worker_pools_here(config, '/run/listener')
+    module = '-m q2_parallel.internals.process_worker_pool'
+    assert f'{module} --fork-server /run/listener ' in local.launch_cmd
+    assert module in cluster.launch_cmd
+    assert '--fork-server' not in cluster.launch_cmd

@@ -74,11 +74,12 @@ def _run_elsewhere(plugin_id, action_id, cache_path, pool_name, recycle_name,
         action = plugins.get_plugin(id=plugin_id).actions[action_id]
     except KeyError:
         raise ParallelError(
-            f'The step {plugin_id}:{action_id} cannot run in a worker '
-            'process: workers load only the plugins installed in their '
-            'environment, and this one is not (was it defined in a notebook '
-            'or script?). Map it to a ThreadPoolExecutor, or install the '
-            'plugin where the workers run.') from None
+            f'The step {plugin_id}:{action_id} cannot run in this worker '
+            'process: workers on other hosts load only the plugins installed '
+            'in their environment, and this one is not (was it defined in a '
+            'notebook or script?). Map it to a ThreadPoolExecutor or to a '
+            'HighThroughputExecutor on this host, or install the plugin '
+            'where the workers run.') from None
     args, kwargs = attach(args, kwargs, dep_outputs, run_pool.load)
     printed = PrintedOutput()
 
