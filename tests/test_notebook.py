@@ -248,6 +248,14 @@ class KernelSession:
         while True:
             reply = self.client.get_shell_msg(timeout=timeout)
             if reply['parent_header'].get('msg_id') == message_id:
+                break
+        # As a user's next cell would: once the kernel is idle again, not
+        # while it still drops requests queued behind the failed cell.
+        while True:
+            status = self.client.get_iopub_msg(timeout=timeout)
+            if (status['parent_header'].get('msg_id') == message_id
+                    and status['msg_type'] == 'status'
+                    and status['content']['execution_state'] == 'idle'):
                 return reply['content'].get('ename')
 
     def shutdown(self):
