@@ -188,6 +188,22 @@ def _fail():
     raise ValueError('the first step failed')
 
 
+def test_dataflow_kernel_names_its_workflow_without_reading_source(
+        thread_config):
+    """Parsl names a kernel's workflow from ``inspect.stack()``; the
+    engine's kernels get the same name without reading every frame's
+    source line."""
+    from parsl.dataflow import dflow
+
+    assert 'inspect.stack()' in inspect.getsource(dflow.DataFlowKernel)
+    dfk = parsl_private.new_dataflow_kernel(thread_config)
+    try:
+        assert dfk.workflow_name == 'parsl_private.py'
+        assert dflow.inspect.stack()[0].code_context is None
+    finally:
+        dfk.cleanup()
+
+
 def test_a_dependency_failure_leads_to_its_cause(thread_config):
     from parsl.app.python import PythonApp
 
