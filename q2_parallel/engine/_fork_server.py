@@ -10,8 +10,10 @@ their workers from it (``internals.process_worker_pool``): they start with
 everything loaded, at once.  The copy forgets what belongs to the run's
 process (finalizers that remove its temporary files, its caches), ignores
 Ctrl-C as any fork server does, and ends when the run closes its pipe or
-dies.
+dies.  Its objects are frozen out of garbage collection, so that the pages
+a worker shares with it stay shared.
 """
+import gc
 import os
 import shutil
 import signal
@@ -75,6 +77,8 @@ def _serve(listener, alive_r):
         sys.stderr = _file_on(2)  # stayed behind
         multiprocessing_private.detach_finalizers()
         qiime2_private.forget_caches()
+        gc.freeze()  # the garbage collector of a worker would write to
+        # every page of objects it shares with this process, copying them
         multiprocessing_private.serve_forks(listener, alive_r)
     finally:
         os._exit(0)
