@@ -29,7 +29,9 @@ from ._watchdog import end_processes
 class WorkerForkServer:
     """Started by a run that has local HTEX blocks, stopped when it ends."""
 
-    def __init__(self):
+    def __init__(self, close=()):
+        """``close``: descriptors of the run the copy must not hold (the
+        pipe its watchdog watches)."""
         # Named as multiprocessing names its folders, so that a run killed
         # with SIGKILL leaves one that the next run's sweep removes.
         self.folder = tempfile.mkdtemp(prefix='pymp-')
@@ -43,7 +45,8 @@ class WorkerForkServer:
                 _flush(stream)
             self.pid = os.fork()
             if self.pid == 0:
-                os.close(self._alive_w)
+                for fd in [self._alive_w, *close]:
+                    os.close(fd)
                 _serve(listener, alive_r)
         except BaseException:
             os.close(self._alive_w)

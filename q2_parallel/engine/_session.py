@@ -56,10 +56,8 @@ class Session:
         self._path = PythonOnPath()
         self._threads = []
         self._programs = ProgramsStarted()
-        self._fork_server = (  # before any thread or pipe of the run
-            WorkerForkServer() if parsl_private.local_worker_pools(config)
-            else None)
         self._watchdog = Watchdog()  # before anything else is started
+        self._fork_server = None
         self._started = time.time()
         self.dfk = None
         self.recycle = None
@@ -67,6 +65,9 @@ class Session:
             parsl_private.add_block_environment(config,
                                                 self._watchdog.environment)
             with ctrl_c_held():
+                if parsl_private.local_worker_pools(config):
+                    self._fork_server = WorkerForkServer(  # before Parsl's
+                        close=[self._watchdog.pipe])  # threads exist
                 self.dfk = new_dataflow_kernel(
                     config, self._fork_server and self._fork_server.address)
                 fail_every_step_when_failing(self.dfk)

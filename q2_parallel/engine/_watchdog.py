@@ -49,6 +49,12 @@ class Watchdog:
         """The variable that marks the run's processes, and its value."""
         return {self.mark: '1'}
 
+    @property
+    def pipe(self):
+        """The run's end of the pipe (to close in a copy of the run's
+        process, which must not keep the watchdog from seeing its end)."""
+        return self._write_end
+
     def stop(self):
         """The run ended: its processes are its own business again."""
         os.environ.pop(self.mark, None)
@@ -60,9 +66,13 @@ class Watchdog:
         self._process.wait()
 
 
-def end_marked(mark, descendants):
-    """End every process of this user that carries ``mark``, and those of
-    ``descendants`` still running."""
+def end_marked(mark, descendants, spared_group):
+    """End every process of this user that carries ``mark``, every process
+    in the process group of one that does (workers forked from a copy of
+    the run's process join their block's group but do not carry it), and
+    those of ``descendants`` still running; the group ``spared_group`` (the
+    run's own, which may hold the user's shell pipeline) is not ended as a
+    group."""
     marked = set()
     for process in psutil.process_iter():
         try:
@@ -70,8 +80,17 @@ def end_marked(mark, descendants):
                 marked.add(process)
         except (psutil.Error, OSError):
             pass
-    ours = marked | {p for p in descendants if p.is_running()}
+    groups = {_group(p) for p in marked} - {None, spared_group, os.getpgrp()}
+    grouped = {p for p in psutil.process_iter() if _group(p) in groups}
+    ours = marked | grouped | {p for p in descendants if p.is_running()}
     end_processes([p for p in ours if p.pid != os.getpid()])
+
+
+def _group(process):
+    try:
+        return os.getpgid(process.pid)
+    except OSError:
+        return None
 
 
 def end_processes(processes, terminate=True, grace=GRACE_SECONDS):
@@ -116,6 +135,7 @@ def _running(process):
 def main(mark, run_pid):
     """Watch the run's process until it says ``done`` or dies."""
     run = psutil.Process(run_pid)
+    run_group = os.getpgid(run_pid)
     descendants = set()
     said = b''
     while True:
@@ -130,7 +150,7 @@ def main(mark, run_pid):
         except psutil.Error:
             pass
     if said != DONE:
-        end_marked(mark, descendants)
+        end_marked(mark, descendants, run_group)
 
 
 if __name__ == '__main__':
