@@ -2,6 +2,7 @@
 (q2_parallel/internals), checked against the installed releases: a release
 that changes one fails here, naming it."""
 import inspect
+import os
 import threading
 import time
 
@@ -357,3 +358,75 @@ def test_only_local_worker_pools_fork_from_the_run():
     assert f'{module} --fork-server /run/listener ' in local.launch_cmd
     assert module in cluster.launch_cmd
     assert '--fork-server' not in cluster.launch_cmd
+
+
+FORKED_BY_THE_SERVER = '''
+import multiprocessing, sys
+import psutil
+from q2_parallel.internals import multiprocessing_private
+multiprocessing_private.fork_from(sys.argv[1])
+forkserver = multiprocessing.get_context('forkserver')
+queue = forkserver.SimpleQueue()
+child = forkserver.Process(target=queue.get)
+child.start()
+print(psutil.Process(child.pid).ppid())
+queue.put('done')
+child.join(30)
+print(child.exitcode)
+'''
+
+
+def test_another_process_forks_from_the_runs_fork_server():
+    """multiprocessing's forkserver client, pointed at the copy of this
+    process that serves forks, has its children forked there; the copy
+    forgets this process's finalizers and caches, and ends with its
+    pipe."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    from q2_parallel.engine._fork_server import WorkerForkServer
+
+    server = WorkerForkServer()
+    try:
+        forked = subprocess.run(
+            [sys.executable, '-c', FORKED_BY_THE_SERVER, server.address],
+            capture_output=True, text=True, timeout=60)
+        assert forked.stdout.split() == [str(server.pid), '0'], forked.stderr
+    finally:
+        server.stop()
+    assert not psutil.pid_exists(server.pid)
+    assert not os.path.exists(server.folder)
+
+
+FORGETTING = '''
+from qiime2 import Artifact
+from qiime2.core.path import OutPath
+from q2_parallel.internals import multiprocessing_private, qiime2_private
+Artifact.import_data('IntList', [1, 2])  # uses the cache
+temporary = OutPath(dir=True)  # removed when dropped, unless forgotten
+folder = str(temporary)
+multiprocessing_private.detach_finalizers()
+del temporary
+qiime2_private.forget_caches()
+print(folder, qiime2_private.current_cache())
+'''
+
+
+def test_a_forked_copy_forgets_the_finalizers_and_caches_of_its_parent(
+        tmp_path):
+    """What the copy forgets stays for the process it was copied from: a
+    dropped temporary folder of QIIME 2 is not removed; the current cache
+    is none."""
+    import shutil
+    import subprocess
+    import sys
+
+    forgot = subprocess.run([sys.executable, '-c', FORGETTING],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, 'TMPDIR': str(tmp_path)})
+    folder, cache = forgot.stdout.split()
+    assert cache == 'None', forgot.stderr
+    assert os.path.isdir(folder)
+    shutil.rmtree(folder)
