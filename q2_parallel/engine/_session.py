@@ -66,8 +66,7 @@ class Session:
                                                 self._watchdog.environment)
             with ctrl_c_held():
                 if parsl_private.local_worker_pools(config):
-                    self._fork_server = WorkerForkServer(  # before Parsl's
-                        close=[self._watchdog.pipe])  # threads exist
+                    self._fork_server = _fork_server(self._watchdog)
                 self.dfk = new_dataflow_kernel(
                     config, self._fork_server and self._fork_server.address)
                 fail_every_step_when_failing(self.dfk)
@@ -275,6 +274,17 @@ class Session:
     def end_programs(self):
         """End the programs the run's steps started in this process."""
         self._programs.end()
+
+
+def _fork_server(watchdog):
+    """The copy of this process that local workers fork from, started
+    before Parsl's threads exist; None where it cannot be (a temporary
+    folder whose path is too long for a Unix socket): workers then load
+    QIIME 2 themselves, once per pool."""
+    try:
+        return WorkerForkServer(close=[watchdog.pipe])
+    except OSError:
+        return None
 
 
 def _name_failure(future, step_name):

@@ -74,7 +74,8 @@ def in_group(group, target, args, kwargs):
 def fork_server(argv):
     """The fork server named in ``argv`` (the option is removed), or one
     started here, which loads QIIME 2 at once, beside this process; and
-    whether it was ready."""
+    whether it was ready.  None where none can start (its socket's path
+    would be too long): Parsl then spawns its workers."""
     forkserver = multiprocessing.get_context('forkserver')
     if FORK_SERVER_OPTION in argv:
         at = argv.index(FORK_SERVER_OPTION)
@@ -86,7 +87,10 @@ def fork_server(argv):
             multiprocessing_private.fork_from(address)
             return forkserver, True
     forkserver.set_forkserver_preload(['q2_parallel.engine.worker_preload'])
-    multiprocessing.forkserver.ensure_running()
+    try:
+        multiprocessing.forkserver.ensure_running()
+    except OSError:
+        return None, False
     return forkserver, False
 
 
@@ -138,8 +142,9 @@ def main(argv):
 
     if probe_can_miss(probe):
         probe.probe_addresses = probe_addresses
-    parsl.multiprocessing.SpawnContext = ForkedWorkers(
-        parsl.multiprocessing.SpawnContext, forkserver, ready)
+    if forkserver is not None:
+        parsl.multiprocessing.SpawnContext = ForkedWorkers(
+            parsl.multiprocessing.SpawnContext, forkserver, ready)
     runpy.run_module('parsl.executors.high_throughput.process_worker_pool',
                      run_name='__main__', alter_sys=True)
 
