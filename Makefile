@@ -48,7 +48,7 @@ demo: dev
 
 bench: dev
 	@bash scripts/bootstrap-venv.sh $(BENCH_PROFILE)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py --plugins-profile $(BENCH_PROFILE)
 
 clean:
 	rm -rf .venv .venv-* build *.egg-info demo-output

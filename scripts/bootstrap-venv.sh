@@ -24,6 +24,8 @@ die() {
 # shellcheck source=/dev/null
 . "$ROOT/profiles/$PROFILE.env"
 REQUIREMENTS=$ROOT/profiles/$PROFILE.txt
+# The command that builds this profile, for messages.
+BUILT_BY=${BUILT_BY:-make dev}
 VENV=${VENV:-$ROOT/$VENV_NAME}
 SITE=$VENV/lib/python$PYTHON_VERSION/site-packages
 # PYTHON311, PYTHON38, ...: the interpreter to use for this profile.
@@ -48,9 +50,9 @@ make_venv() {
     [ -x "$VENV/bin/python" ] && return 0
     local python
     python=$(find_python) || die "no Python $PYTHON_VERSION interpreter found for the $PROFILE profile.
-Install one (e.g. 'pyenv install $PYTHON_VERSION') or point $PYTHON_OVERRIDE_VAR at it, then run 'make dev' again."
+Install one (e.g. 'pyenv install $PYTHON_VERSION') or point $PYTHON_OVERRIDE_VAR at it, then run '$BUILT_BY' again."
     "$python" -c 'import ctypes' 2>/dev/null || die "$python cannot import ctypes.
-Install Debian's libffi8 ('apt-get install libffi8'), then run 'make dev' again."
+Install Debian's libffi8 ('apt-get install libffi8'), then run '$BUILT_BY' again."
     echo "bootstrap-venv: creating $VENV ($PROFILE) with $python"
     "$python" -m venv "$VENV"
 }
@@ -67,7 +69,7 @@ debian_mirror() {
               /etc/apt/sources.list)
     fi
     [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list.
-QIIME 2 is taken from Debian's archive ($DEBIAN_SUITE); configure a Debian mirror for apt, then run 'make dev' again."
+QIIME 2 is taken from Debian's archive ($DEBIAN_SUITE); configure a Debian mirror for apt, then run '$BUILT_BY' again."
     echo "$uri"
 }
 
@@ -109,7 +111,7 @@ fetch_debs() {
     (cd "$apt/debs" && apt-get -q "${opts[@]}" download "$@") \
         >"$apt/download.log" 2>&1 \
         || die "apt-get download of $names from $mirror ($DEBIAN_SUITE) failed (log: $apt/download.log).
-Check that this machine reaches that Debian mirror (set DEBIAN_MIRROR to use another one), then run 'make dev' again."
+Check that this machine reaches that Debian mirror (set DEBIAN_MIRROR to use another one), then run '$BUILT_BY' again."
     local deb
     for deb in "$apt"/debs/*.deb; do
         dpkg-deb -x "$deb" "$apt/unpacked"
