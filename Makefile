@@ -10,9 +10,12 @@
 # kernels or `qiime` subprocesses).  Debian's Slurm is installed for the
 # cluster tests when missing (scripts/install-slurm.sh; without it those
 # tests are skipped), and Debian's Chromium for the report's browser tests
-# (scripts/install-chromium.sh; likewise).
+# (scripts/install-chromium.sh; likewise).  `make bench` also builds
+# plugins-2022.11 (Debian's real QIIME 2 plugins, for the plugin start-up
+# benchmark); `make dev` and `make test` never do.
 PROFILES ?= debian-2022.11 conda-2022.11
 NEWER_FRAMEWORK := qiime2-2024.5
+BENCH_PROFILE := plugins-2022.11
 # `make demo` and `make bench` use the first profile's venv.
 VENV := $(shell . profiles/$(firstword $(PROFILES)).env && echo $$VENV_NAME)
 PYTHON := $(VENV)/bin/python
@@ -44,7 +47,8 @@ demo: dev
 	@PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash scripts/demo.sh
 
 bench: dev
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py
+	@bash scripts/bootstrap-venv.sh $(BENCH_PROFILE)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py --plugins-profile $(BENCH_PROFILE)
 
 clean:
 	rm -rf .venv .venv-* build *.egg-info demo-output

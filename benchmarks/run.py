@@ -20,6 +20,9 @@ Never run by ``make test``: timings belong here, not in assertions.
 8. Recycling: the cost of keeping every step's results in a recycle pool
    (500 partitions, against ``--no-recycle``), and a run resumed with half
    of its CPU-bound steps finished against a clean run.
+9. Worker start-up with Debian's real QIIME 2 plugins, in the
+   plugins-2022.11 venv (``plugin_startup.py``): loading the plugins once,
+   the first HTEX step's start, ``align-to-tree-mafft-fasttree``.
 """
 import argparse
 import collections
@@ -36,6 +39,7 @@ from qiime2.plugins import parallel as demo, paralleltest
 
 from q2_parallel import ParallelConfig
 from q2_parallel.demo import simulate_reads, write_reads
+from plugin_startup import report as plugin_startup_report
 from tests.engine_support import mixed_config as htex
 from tests.engine_support import resources
 from tests.engine_support import thread_config as threads
@@ -222,6 +226,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='fewer partition counts, for a smoke run')
+    parser.add_argument('--plugins-profile', default='plugins-2022.11',
+                        help='the profile of the plugin start-up benchmark')
     args = parser.parse_args()
     ints = Artifact.import_data('IntList', list(range(1000)))
     counts = [1, 8] if args.quick else [1, 8, 32, 64]
@@ -266,6 +272,8 @@ def main():
                   f'| {before["threads"]}/{before["fds"]}/'
                   f'{before["children"]} -> {after["threads"]}/'
                   f'{after["fds"]}/{after["children"]} |')
+    plugin_startup_report(repeats=1 if args.quick else 5,
+                          profile=args.plugins_profile)
 
 
 if __name__ == '__main__':
