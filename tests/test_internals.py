@@ -2,6 +2,10 @@
 (q2_parallel/internals), checked against the installed releases: a release
 that changes one fails here, naming it."""
 import inspect
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -112,6 +116,40 @@ def test_parallel_config_module_is_provided():
     assert parallel_config.ParallelConfig is ParallelConfig
     assert parallel_config.get_config_from_file is config.get_config_from_file
     assert parallel_config.get_config_from_dict is config.get_config_from_dict
+
+
+# In a process of its own (it removes every temporary path of the process),
+# ended with os._exit as `qiime` is: a normal exit would remove what the
+# clean-up left.  A step in a thread makes a folder while the clean-up
+# removes the others (a step returning as `qiime` ends).
+CLEAN_UP = textwrap.dedent('''\
+    import os, shutil, threading
+    from qiime2.core.path import OutPath, ProvenancePath
+    from q2_parallel.internals import qiime2_private
+
+    paths = [ProvenancePath(), OutPath(dir=True, prefix='qiime2-out-')]
+    rmtree = shutil.rmtree
+
+    def step_returning(*args, **kwargs):
+        if len(paths) == 2:
+            thread = threading.Thread(
+                target=lambda: paths.append(ProvenancePath()))
+            thread.start()
+            thread.join()
+        rmtree(*args, **kwargs)
+
+    shutil.rmtree = step_returning
+    qiime2_private.clean_up_as_at_exit()
+    os._exit(len(paths))
+''')
+
+
+def test_clean_up_as_at_exit_removes_folders_made_meanwhile(tmp_path):
+    result = subprocess.run([sys.executable, '-c', CLEAN_UP],
+                            env={**os.environ, 'TMPDIR': str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr  # the folder was made
+    assert list(tmp_path.iterdir()) == []
 
 
 # q2cli -----------------------------------------------------------------------
