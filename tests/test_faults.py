@@ -12,8 +12,10 @@ import hashlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import termios
+import textwrap
 import threading
 import uuid
 from pathlib import Path
@@ -322,6 +324,40 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
         assert len(run.started) > 2
     assert run.left_behind() == []
     # QIIME 2's temporary folders of the step still running are gone too
+    assert list(tmp_path.glob('qiime2-*')) == []
+
+
+# The end of the test above, with the timing made certain.  6 s after the
+# stop, the deadline's thread and the main thread (whose own wait for the
+# steps ends milliseconds later) both call `_exit_now`; the second found the
+# finalizers already taken by the first and ended the process while the
+# first was still removing the folders (a third of runs on a busy machine).
+TWO_EXITS = textwrap.dedent('''\
+    import shutil, threading, time
+    from qiime2.core.path import ProvenancePath
+    from q2_parallel.cli import run
+
+    folders = [ProvenancePath() for _ in range(3)]
+    removing, rmtree = threading.Event(), shutil.rmtree
+
+    def slow_rmtree(*args, **kwargs):  # a busy machine
+        removing.set()
+        time.sleep(0.5)
+        rmtree(*args, **kwargs)
+
+    shutil.rmtree = slow_rmtree
+    run.EXIT_GRACE_SECONDS = 0.1
+    run._report_stop('Terminated', 143, None)  # starts the deadline
+    removing.wait()
+    run._exit_now(143, None)  # the main thread's wait for the steps ended
+''')
+
+
+def test_two_threads_ending_a_stopped_run_leave_nothing(tmp_path):
+    result = subprocess.run([sys.executable, '-c', TWO_EXITS],
+                            env={**os.environ, 'TMPDIR': str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 143, result.stderr
     assert list(tmp_path.glob('qiime2-*')) == []
 
 

@@ -3,6 +3,9 @@
 that changes one fails here, naming it."""
 import inspect
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -113,6 +116,40 @@ def test_parallel_config_module_is_provided():
     assert parallel_config.ParallelConfig is ParallelConfig
     assert parallel_config.get_config_from_file is config.get_config_from_file
     assert parallel_config.get_config_from_dict is config.get_config_from_dict
+
+
+# In a process of its own (it removes every temporary path of the process),
+# ended with os._exit as `qiime` is: a normal exit would remove what the
+# clean-up left.  A step in a thread makes a folder while the clean-up
+# removes the others (a step returning as `qiime` ends).
+CLEAN_UP = textwrap.dedent('''\
+    import os, shutil, threading
+    from qiime2.core.path import OutPath, ProvenancePath
+    from q2_parallel.internals import qiime2_private
+
+    paths = [ProvenancePath(), OutPath(dir=True, prefix='qiime2-out-')]
+    rmtree = shutil.rmtree
+
+    def step_returning(*args, **kwargs):
+        if len(paths) == 2:
+            thread = threading.Thread(
+                target=lambda: paths.append(ProvenancePath()))
+            thread.start()
+            thread.join()
+        rmtree(*args, **kwargs)
+
+    shutil.rmtree = step_returning
+    qiime2_private.clean_up_as_at_exit()
+    os._exit(len(paths))
+''')
+
+
+def test_clean_up_as_at_exit_removes_folders_made_meanwhile(tmp_path):
+    result = subprocess.run([sys.executable, '-c', CLEAN_UP],
+                            env={**os.environ, 'TMPDIR': str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr  # the folder was made
+    assert list(tmp_path.iterdir()) == []
 
 
 # q2cli -----------------------------------------------------------------------
@@ -381,9 +418,6 @@ def test_another_process_forks_from_the_runs_fork_server():
     process that serves forks, has its children forked there; the copy
     forgets this process's finalizers and caches, and ends with its
     pipe."""
-    import subprocess
-    import sys
-
     import psutil
 
     from q2_parallel.engine._fork_server import WorkerForkServer
@@ -420,8 +454,6 @@ def test_a_forked_copy_forgets_the_finalizers_and_caches_of_its_parent(
     dropped temporary folder of QIIME 2 is not removed; the current cache
     is none."""
     import shutil
-    import subprocess
-    import sys
 
     forgot = subprocess.run([sys.executable, '-c', FORGETTING],
                             capture_output=True, text=True, timeout=60,

@@ -104,6 +104,8 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
         if parallel_config is not None and not \
                 parallel_config.session.threads_ended(EXIT_GRACE_SECONDS):
             _exit_now(exit_status, parallel_config.session)
+        _ending.acquire()  # waits while the deadline is ending the process
+        _ending_normally.set()
         click.get_current_context().exit(exit_status)
 
 
@@ -124,22 +126,38 @@ def _report_stop(what, exit_status, parallel_config):
         + kept), err=True)
     session = None if parallel_config is None else parallel_config.session
     deadline = threading.Timer(EXIT_GRACE_SECONDS, _exit_now,
-                               [exit_status, session])
+                               [exit_status, session, True])
     deadline.daemon = True
     deadline.start()
 
 
-def _exit_now(exit_status, session):
+# Held by the one thread that ends a stopped run's process: the deadline's
+# or the main thread's `_exit_now`, or the main thread on its way to a normal
+# exit.  One of them ending the process while the other removes the
+# temporary files whose finalizers it took leaves those files behind: the
+# two `_exit_now`, 6 s after the stop and milliseconds apart, often did.
+_ending = threading.Lock()
+_ending_normally = threading.Event()
+
+
+def _exit_now(exit_status, session, deadline=False):
     """End the process while steps still run in its threads (Python cannot
     stop a thread, and would wait for them at exit), with the programs they
     started and the temporary files QIIME 2 made for them, which only a
-    normal exit would remove."""
-    if session is not None:
-        session.end_programs()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    qiime2_private.clean_up_as_at_exit()
-    os._exit(exit_status)
+    normal exit would remove.  If another thread is ending the process,
+    wait for it; the `deadline` waits at most EXIT_GRACE_SECONDS for a
+    normal exit, which may hang."""
+    while not _ending.acquire(timeout=EXIT_GRACE_SECONDS):
+        if deadline and _ending_normally.is_set():
+            break
+    try:
+        if session is not None:
+            session.end_programs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        qiime2_private.clean_up_as_at_exit()
+    finally:
+        os._exit(exit_status)
 
 
 class _SigtermStopsTheRun:

@@ -204,7 +204,7 @@ def installed_actions():
             for name, plugin in PluginManager().plugins.items()}
 
 
-def clean_up_as_at_exit(attempts=3):
+def clean_up_as_at_exit(attempts=3, searches=10):
     """Remove what QIIME 2 removes when the process exits normally, which
     ``os._exit`` skips: the temporary files and folders it made in this
     process and has not removed yet (provenance, archives, outputs being
@@ -213,25 +213,31 @@ def clean_up_as_at_exit(attempts=3):
     in each cache it used (``core/cache.py``'s ``_exit_cleanup``, without
     the garbage collection that would wait for the cache's lock).  A step
     still running in a thread may be writing into a folder, so removal is
-    retried."""
+    retried, and may make new ones meanwhile (a step that returns makes its
+    outputs), so the search is repeated until it finds no new one (at most
+    ``searches`` times)."""
     import gc
     import shutil
 
     from qiime2.core.cache import USED_CACHES
     from qiime2.core.path import InternalDirectory, OutPath
 
-    removals = [obj._destructor.detach() for obj in gc.get_objects()
-                if isinstance(obj, (InternalDirectory, OutPath))
-                and getattr(obj, '_destructor', None) is not None]
-    for path, remove, args, kwargs in filter(None, removals):
-        for _ in range(attempts):
-            try:
-                remove(*args, **kwargs)
-                break
-            except OSError:
-                continue
-        else:
-            shutil.rmtree(str(path), ignore_errors=True)
+    for _ in range(searches):
+        removals = list(filter(None, (
+            obj._destructor.detach() for obj in gc.get_objects()
+            if isinstance(obj, (InternalDirectory, OutPath))
+            and getattr(obj, '_destructor', None) is not None)))
+        if not removals:
+            break
+        for path, remove, args, kwargs in removals:
+            for _ in range(attempts):
+                try:
+                    remove(*args, **kwargs)
+                    break
+                except OSError:
+                    continue
+            else:
+                shutil.rmtree(str(path), ignore_errors=True)
     for cache in list(USED_CACHES):
         shutil.rmtree(cache.processes / os.path.basename(
             cache.process_pool.path), ignore_errors=True)
