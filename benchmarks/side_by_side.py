@@ -1,0 +1,299 @@
+"""The side-by-side comparison ``make bench`` runs first: the test plugin's
+``square_all`` run as a user runs it, one fresh `qiime` process a run,
+serially on QIIME 2 2022.11, with q2-parallel on 2022.11, and on QIIME 2
+2024.5's own engine, each parallel variant on a ThreadPool and on HTEX.
+
+Wall time is the whole process, start to exit (start-up included), since
+that is what a user waits for.  Runs are taken in turns (A B C D E, A B C D
+E, ...) so that the machine's drift hits every variant; the speed against
+serial is the median of each round's ratio.  Every output must hold exactly
+the serial run's data, or the comparison stops.  Memory: the peak of the
+main process and of the largest process it started (an HTEX worker).  How
+busy the machine was (CPU used by other processes while each run lasted) is
+printed with each case.
+"""
+import contextlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from measured_process import RunFailed, measure, subreaper
+from outputs import OutputsDiffer, data_fingerprint, expected_squares
+from variants import (ALL, HTEX_ONLY, QIIME2_2022_11, QIIME2_2024_5, REPO,
+                      SERIAL, config_texts)
+
+# CPU work of the CPU-bound cases, cut into their partitions: about 25 s
+# serially (start-up included) on this project's 2-core machines.
+TOTAL_BURN = 640000
+INTS = range(1000)
+RUN_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Case:
+    title: str
+    partitions: int
+    total_burn: int
+    variants: tuple
+    runs: int
+
+    @property
+    def burn(self):
+        return self.total_burn // self.partitions
+
+
+def cases(quick=False):
+    """What ``make bench`` compares; ``quick``: a tenth of the work, one
+    run each (a smoke run, not figures to quote)."""
+    burn = TOTAL_BURN // (10 if quick else 1)
+    many, few = (1, 1) if quick else (5, 3)
+    return [
+        Case('CPU-bound, 8 partitions', 8, burn, ALL, many),
+        Case('Tiny steps, 64 partitions', 64, 0, ALL, many),
+        Case('CPU-bound, 32 partitions', 32, burn, HTEX_ONLY, few),
+        Case('CPU-bound, 64 partitions', 64, burn, HTEX_ONLY, few),
+    ]
+
+
+@dataclass
+class Runs:
+    """One variant's measurements in one case, in the order taken."""
+    measured: list = field(default_factory=list)
+    others_cores: list = field(default_factory=list)
+    left_running: list = field(default_factory=list)
+    left_files: list = field(default_factory=list)
+
+    @property
+    def seconds(self):
+        return [m.seconds for m in self.measured]
+
+
+class Bench:
+    """The comparison's folder: inputs, configs, outputs, and for each
+    framework a private HOME and TMPDIR; removed with everything in it."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.ints = self.root / 'ints.qza'
+        self.configs = {}
+
+    def prepare(self):
+        for name, text in config_texts(self.root / 'runinfo').items():
+            path = self.root / f'{name}.toml'
+            path.write_text(text)
+            self.configs[name] = path
+        (self.root / 'outputs').mkdir()
+        for framework in (QIIME2_2022_11, QIIME2_2024_5):
+            for folder in ('home', 'tmp'):
+                self._folder(framework, folder).mkdir()
+        numbers = self.root / 'ints.txt'
+        numbers.write_text(''.join(f'{n}\n' for n in INTS))
+        subprocess.run(
+            [str(QIIME2_2022_11.venv / 'bin' / 'qiime'), 'tools', 'import',
+             '--type', 'IntList', '--input-path', str(numbers),
+             '--output-path', str(self.ints)],
+            env=self._environment(QIIME2_2022_11), check=True,
+            capture_output=True)
+
+    def _folder(self, framework, kind):
+        return self.root / f'{kind}-{framework.release}'
+
+    def _environment(self, framework):
+        return framework.environment(self._folder(framework, 'home'),
+                                     self._folder(framework, 'tmp'))
+
+    def run(self, variant, partitions, burn, name):
+        """One measured run: its Measurement, the cores other processes
+        used meanwhile, and what it left in its TMPDIR (removed)."""
+        output = self.root / 'outputs' / f'{name}.qza'
+        tmpdir = self._folder(variant.framework, 'tmp')
+        before = set(os.listdir(tmpdir)) | {'qiime2'}
+        busy = _busy_cpu_seconds()
+        measured = measure(
+            variant.command(self.ints, partitions, burn, output,
+                            self.configs),
+            self._environment(variant.framework), self.root, RUN_TIMEOUT,
+            self.root / 'outputs' / f'{name}.log')
+        others = max(0.0, _busy_cpu_seconds() - busy - measured.cpu_seconds)
+        left = sorted(set(os.listdir(tmpdir)) - before)
+        for entry in left:
+            path = tmpdir / entry
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        fingerprint = data_fingerprint(output)
+        output.unlink()
+        return measured, others / measured.seconds, left, fingerprint
+
+
+def _busy_cpu_seconds():
+    times = psutil.cpu_times()
+    return (times.user + times.nice + times.system + times.irq
+            + times.softirq + times.steal)
+
+
+def compare(quick=False):
+    """Run every case and print its table and a summary."""
+    with tempfile.TemporaryDirectory(prefix='q2p-bench-compare-') as root, \
+            subreaper():
+        bench = Bench(root)
+        bench.prepare()
+        print(describe_machine())
+        expected = warm_up(bench)
+        results = []
+        for case in cases(quick):
+            results.append((case, run_case(bench, case, expected)))
+            print(case_table(case, results[-1][1]), flush=True)
+        print(summary_table(results))
+        print(WORKAROUND_NOTE)
+
+
+WORKAROUND_NOTE = (
+    '\nQIIME 2 2024.5 ran with a workaround for its HTEX provenance bug '
+    '(InternalDirectory registers its rmtree finalizer also on copies '
+    'unpickled in a worker, which delete the main process\'s provenance '
+    'folder): benchmarks/qiime2_2024_5_fix/sitecustomize.py, on PYTHONPATH '
+    'of its runs only, gives unpickled copies no finalizer.')
+
+
+def warm_up(bench):
+    """One uncounted run of each variant (q2cli's cache, bytecode and
+    QIIME 2's cache are written, as on a user's machine after the first
+    run); the serial one's output is checked against the squares and is
+    what every later output must equal."""
+    expected = None
+    for variant in ALL:
+        name = f'warm-up-{ALL.index(variant)}'
+        output = bench.root / 'outputs' / f'{name}.qza'
+        measure(variant.command(bench.ints, 8, 0, output, bench.configs),
+                bench._environment(variant.framework), bench.root,
+                RUN_TIMEOUT, bench.root / 'outputs' / f'{name}.log')
+        if variant is SERIAL:
+            expected_squares(output, INTS)
+            expected = data_fingerprint(output)
+        elif data_fingerprint(output) != expected:
+            raise OutputsDiffer(f'{variant.label}: its output differs from '
+                                f'the serial run\'s')
+        output.unlink()
+    return expected
+
+
+def run_case(bench, case, expected):
+    print(f'\n{case.title}: {case.runs} run(s) of {len(case.variants)} '
+          f'variants in turns ...', flush=True)
+    results = {variant: Runs() for variant in case.variants}
+    for round_ in range(case.runs):
+        for number, variant in enumerate(case.variants):
+            name = f'{case.partitions}-{case.burn}-{number}-{round_}'
+            measured, others, left, fingerprint = bench.run(
+                variant, case.partitions, case.burn, name)
+            if fingerprint != expected:
+                raise OutputsDiffer(
+                    f'{case.title}, {variant.label}, run {round_ + 1}: its '
+                    f'output differs from the serial run\'s')
+            runs = results[variant]
+            runs.measured.append(measured)
+            runs.others_cores.append(others)
+            runs.left_running.extend(measured.left_running)
+            runs.left_files.extend(left)
+    return results
+
+
+def _speeds(results, variant):
+    """Each round's serial time over the variant's: the pairs."""
+    return [s / v for s, v in zip(results[SERIAL].seconds,
+                                  results[variant].seconds)]
+
+
+def case_table(case, results):
+    lines = [
+        f'\n### {case.title} (burn {case.burn} a partition, '
+        f'{case.partitions * 2 + 1} steps), {case.runs} run(s) in turns\n',
+        '| variant | median (s) | min–max (s) | speed vs serial '
+        '(median, min–max) | main process peak RSS (MB) '
+        '| largest worker peak RSS (MB) |',
+        '|---|---:|---:|---:|---:|---:|']
+    for variant, runs in results.items():
+        speeds = _speeds(results, variant)
+        worker = statistics.median(m.worker_peak_mb for m in runs.measured)
+        lines.append(
+            f'| {variant.label} | {statistics.median(runs.seconds):.2f} '
+            f'| {min(runs.seconds):.2f}–{max(runs.seconds):.2f} '
+            f'| {statistics.median(speeds):.2f}x '
+            f'({min(speeds):.2f}–{max(speeds):.2f}) '
+            f'| {statistics.median(m.main_peak_mb for m in runs.measured):.0f}'
+            f' '
+            f'| {"–" if variant.executors != "htex" else f"{worker:.0f}"} |')
+    others = [c for runs in results.values() for c in runs.others_cores]
+    lines.append(f'\nOther processes used {statistics.mean(others):.2f} of '
+                 f'{os.cpu_count()} cores on average while these runs lasted '
+                 f'(at most {max(others):.2f} during one run).')
+    for variant, runs in results.items():
+        if runs.left_running:
+            lines.append(f'{variant.label}: left {len(runs.left_running)} '
+                         f'process(es) running (ended by the benchmark): '
+                         f'{runs.left_running[0][:120]}')
+        if runs.left_files:
+            lines.append(f'{variant.label}: left {len(runs.left_files)} '
+                         f'entries in $TMPDIR over {case.runs} run(s) '
+                         f'(removed by the benchmark), e.g. '
+                         f'{runs.left_files[0]}')
+    return '\n'.join(lines)
+
+
+def summary_table(results):
+    """Speed against serial (median of the paired runs), case by case."""
+    variants = [v for v in ALL if any(v in r for _, r in results)]
+    lines = ['\n### Summary: speed against serial (median of paired runs; '
+             'whole processes, start-up included)\n',
+             '| case | ' + ' | '.join(v.label for v in variants) + ' |',
+             '|---|' + '---:|' * len(variants)]
+    for case, case_results in results:
+        cells = [f'{statistics.median(_speeds(case_results, v)):.2f}x'
+                 if v in case_results else '' for v in variants]
+        serial = statistics.median(case_results[SERIAL].seconds)
+        lines.append(f'| {case.title} (serial {serial:.1f} s) | '
+                     + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def describe_machine():
+    """The machine and the software the figures were measured with."""
+    model = '?'
+    with contextlib.suppress(OSError, StopIteration):
+        model = next(line.split(':', 1)[1].strip() for line in
+                     open('/proc/cpuinfo') if line.startswith('model name'))
+    memory = psutil.virtual_memory().total / 2 ** 30
+    debian = Path('/etc/debian_version')
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                            cwd=REPO, capture_output=True, text=True)
+    lines = [f'Machine: {os.cpu_count()} cores ({model}), {memory:.0f} GiB, '
+             f'Debian {debian.read_text().strip() if debian.exists() else "?"}'
+             f', load average {os.getloadavg()[0]:.2f} at the start; '
+             f'q2-parallel at {commit.stdout.strip() or "?"}.']
+    for framework in (QIIME2_2022_11, QIIME2_2024_5):
+        versions = subprocess.run(
+            [str(framework.venv / 'bin' / 'python'), '-c',
+             'import sys, importlib.metadata as m; print(sys.version.split()'
+             '[0], *(m.version(p) for p in ("qiime2", "q2cli", "parsl")))'],
+            capture_output=True, text=True, check=True).stdout.split()
+        lines.append(f'QIIME 2 {framework.release} ({framework.venv.name}): '
+                     f'Python {versions[0]}, qiime2 {versions[1]}, q2cli '
+                     f'{versions[2]}, Parsl {versions[3]}.')
+    lines.append(f'Platform: {platform.platform()}.')
+    return '\n'.join(lines)
+
+
+def main(quick=False):
+    try:
+        compare(quick)
+    except (RunFailed, OutputsDiffer) as error:
+        raise SystemExit(f'\nside-by-side comparison failed: {error}')
