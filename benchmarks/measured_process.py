@@ -28,9 +28,25 @@ GRACE_SECONDS = 5
 class RunFailed(RuntimeError):
     """A measured command exited with an error or ran out of time."""
 
+    def __init__(self, command, what, tail):
+        super().__init__(f'{" ".join(map(str, command))}\n{what}; its '
+                         f'output ended:\n{tail}')
+        self.tail = tail
+
+    @property
+    def reason(self):
+        """One line: the plugin error's first line, else the last line."""
+        lines = [line.strip() for line in self.tail.splitlines()
+                 if line.strip() and not line.startswith('Debug info')]
+        for before, line in zip(lines, lines[1:]):
+            if before.startswith('Plugin error'):
+                return line
+        return lines[-1] if lines else 'no output'
+
 
 @dataclass
 class Measurement:
+    pid: int  # of the measured process
     seconds: float
     main_peak_mb: float
     worker_peak_mb: float  # the largest other process of the run; 0 if none
@@ -104,7 +120,8 @@ class _TreeSampler(threading.Thread):
 
 def measure(command, env, cwd, timeout, log_path):
     """Run ``command`` (stdout and stderr to ``log_path``); call inside
-    ``subreaper()``.  Raises RunFailed with the log's end if it fails."""
+    ``subreaper()``.  Raises RunFailed with the log's end if it fails.
+    Whatever happens, nothing of the run is left running."""
     with open(log_path, 'wb') as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
@@ -115,20 +132,19 @@ def measure(command, env, cwd, timeout, log_path):
             status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             status = None
-        seconds = time.perf_counter() - start
-        sampler.stop()
-    left = _end_what_is_left(sampler, process)
+        finally:
+            seconds = time.perf_counter() - start
+            sampler.stop()
+            left = _end_what_is_left(sampler, process)
     if status != 0:
         with open(log_path, errors='replace') as fh:
             tail = ''.join(fh.readlines()[-15:])
-        what = ('ran out of time' if status is None
-                else f'exited with status {status}')
-        raise RunFailed(f'{" ".join(map(str, command))}\n{what}; its '
-                        f'output ended:\n{tail}')
+        raise RunFailed(command, 'ran out of time' if status is None
+                        else f'exited with status {status}', tail)
     workers = [kb for pid, kb in sampler.peak_kb.items()
                if pid != process.pid]
     return Measurement(
-        seconds=seconds,
+        pid=process.pid, seconds=seconds,
         main_peak_mb=sampler.peak_kb.get(process.pid, 0) / 1024,
         worker_peak_mb=max(workers, default=0) / 1024,
         cpu_seconds=sum(sampler.cpu.values()), left_running=left)

@@ -25,7 +25,8 @@ from pathlib import Path
 import psutil
 
 from measured_process import RunFailed, measure, subreaper
-from outputs import OutputsDiffer, data_fingerprint, expected_squares
+from run_checks import (CheckFailed, data_fingerprint, expected_squares,
+                        step_places)
 from variants import (ALL, HTEX_ONLY, QIIME2_2022_11, QIIME2_2024_5, REPO,
                       SERIAL, config_texts)
 
@@ -34,6 +35,9 @@ from variants import (ALL, HTEX_ONLY, QIIME2_2022_11, QIIME2_2024_5, REPO,
 TOTAL_BURN = 640000
 INTS = range(1000)
 RUN_TIMEOUT = 600
+# A run that fails is run again, this many times at most, and counted: the
+# table says how often each variant failed and why.
+RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,16 @@ class Case:
 
 
 def cases(quick=False):
-    """What ``make bench`` compares; ``quick``: a tenth of the work, one
-    run each (a smoke run, not figures to quote)."""
-    burn = TOTAL_BURN // (10 if quick else 1)
-    many, few = (1, 1) if quick else (5, 3)
+    """What ``make bench`` compares; ``quick``: two small cases, one run
+    each (a smoke run, not figures to quote)."""
+    if quick:
+        return [Case('CPU-bound, 8 partitions', 8, TOTAL_BURN // 10, ALL, 1),
+                Case('Tiny steps, 16 partitions', 16, 0, ALL, 1)]
     return [
-        Case('CPU-bound, 8 partitions', 8, burn, ALL, many),
-        Case('Tiny steps, 64 partitions', 64, 0, ALL, many),
-        Case('CPU-bound, 32 partitions', 32, burn, HTEX_ONLY, few),
-        Case('CPU-bound, 64 partitions', 64, burn, HTEX_ONLY, few),
+        Case('CPU-bound, 8 partitions', 8, TOTAL_BURN, ALL, 5),
+        Case('Tiny steps, 64 partitions', 64, 0, ALL, 5),
+        Case('CPU-bound, 32 partitions', 32, TOTAL_BURN, HTEX_ONLY, 3),
+        Case('CPU-bound, 64 partitions', 64, TOTAL_BURN, HTEX_ONLY, 3),
     ]
 
 
@@ -69,6 +74,7 @@ class Runs:
     others_cores: list = field(default_factory=list)
     left_running: list = field(default_factory=list)
     left_files: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # RunFailed.reason
 
     @property
     def seconds(self):
@@ -77,22 +83,32 @@ class Runs:
 
 class Bench:
     """The comparison's folder: inputs, configs, outputs, and for each
-    framework a private HOME and TMPDIR; removed with everything in it."""
+    framework a private HOME and TMPDIR; removed with everything in it.
+    The first run it makes must be a serial one: its output, checked
+    against the squares of the input, is what every later output must
+    equal."""
 
     def __init__(self, root):
         self.root = Path(root)
         self.ints = self.root / 'ints.qza'
         self.configs = {}
+        self.expected = None  # the serial output's data_fingerprint
 
     def prepare(self):
+        for framework in (QIIME2_2022_11, QIIME2_2024_5):
+            if not (framework.venv / 'bin' / 'qiime').exists():
+                raise SystemExit(
+                    f'no {framework.venv.name}/ for QIIME 2 '
+                    f'{framework.release}: build it with `bash '
+                    f'scripts/bootstrap-venv.sh {framework.profile}` (or '
+                    f'`make dev`)')
+            for folder in ('home', 'tmp'):
+                self._folder(framework, folder).mkdir()
         for name, text in config_texts(self.root / 'runinfo').items():
             path = self.root / f'{name}.toml'
             path.write_text(text)
             self.configs[name] = path
-        (self.root / 'outputs').mkdir()
-        for framework in (QIIME2_2022_11, QIIME2_2024_5):
-            for folder in ('home', 'tmp'):
-                self._folder(framework, folder).mkdir()
+        (self.root / 'runs').mkdir()
         numbers = self.root / 'ints.txt'
         numbers.write_text(''.join(f'{n}\n' for n in INTS))
         subprocess.run(
@@ -109,29 +125,43 @@ class Bench:
         return framework.environment(self._folder(framework, 'home'),
                                      self._folder(framework, 'tmp'))
 
-    def run(self, variant, partitions, burn, name):
-        """One measured run: its Measurement, the cores other processes
-        used meanwhile, and what it left in its TMPDIR (removed)."""
-        output = self.root / 'outputs' / f'{name}.qza'
+    def run(self, variant, partitions, burn, what):
+        """One measured run, checked: its Measurement, the cores other
+        processes used meanwhile, and what it left in its TMPDIR (which is
+        removed, as is everything else of the run)."""
+        folder = Path(tempfile.mkdtemp(prefix='run-', dir=self.root / 'runs'))
+        output, records = folder / 'squared.qza', folder / 'records'
+        records.mkdir()
         tmpdir = self._folder(variant.framework, 'tmp')
         before = set(os.listdir(tmpdir)) | {'qiime2'}
         busy = _busy_cpu_seconds()
         measured = measure(
             variant.command(self.ints, partitions, burn, output,
-                            self.configs),
+                            self.configs, records),
             self._environment(variant.framework), self.root, RUN_TIMEOUT,
-            self.root / 'outputs' / f'{name}.log')
+            folder / 'qiime.log')
         others = max(0.0, _busy_cpu_seconds() - busy - measured.cpu_seconds)
         left = sorted(set(os.listdir(tmpdir)) - before)
         for entry in left:
-            path = tmpdir / entry
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+            _remove(tmpdir / entry)
+        step_places(records, partitions, measured.pid,
+                    variant.executors == 'htex', what)
         fingerprint = data_fingerprint(output)
-        output.unlink()
-        return measured, others / measured.seconds, left, fingerprint
+        if self.expected is None:
+            expected_squares(output, INTS)
+            self.expected = fingerprint
+        elif fingerprint != self.expected:
+            raise CheckFailed(f'{what}: its output differs from the serial '
+                              f'run\'s')
+        _remove(folder)
+        return measured, others / measured.seconds, left
+
+
+def _remove(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _busy_cpu_seconds():
@@ -147,12 +177,13 @@ def compare(quick=False):
         bench = Bench(root)
         bench.prepare()
         print(describe_machine())
-        expected = warm_up(bench)
+        warm_up(bench)
         results = []
         for case in cases(quick):
-            results.append((case, run_case(bench, case, expected)))
+            results.append((case, run_case(bench, case)))
             print(case_table(case, results[-1][1]), flush=True)
         print(summary_table(results))
+        print(f'\nLoad average at the end: {os.getloadavg()[0]:.2f}.')
         print(WORKAROUND_NOTE)
 
 
@@ -165,41 +196,37 @@ WORKAROUND_NOTE = (
 
 
 def warm_up(bench):
-    """One uncounted run of each variant (q2cli's cache, bytecode and
-    QIIME 2's cache are written, as on a user's machine after the first
-    run); the serial one's output is checked against the squares and is
-    what every later output must equal."""
-    expected = None
+    """One uncounted run of each variant, serial first: q2cli's cache,
+    Python's bytecode and QIIME 2's cache are written, as on a user's
+    machine after the first run."""
     for variant in ALL:
-        name = f'warm-up-{ALL.index(variant)}'
-        output = bench.root / 'outputs' / f'{name}.qza'
-        measure(variant.command(bench.ints, 8, 0, output, bench.configs),
-                bench._environment(variant.framework), bench.root,
-                RUN_TIMEOUT, bench.root / 'outputs' / f'{name}.log')
-        if variant is SERIAL:
-            expected_squares(output, INTS)
-            expected = data_fingerprint(output)
-        elif data_fingerprint(output) != expected:
-            raise OutputsDiffer(f'{variant.label}: its output differs from '
-                                f'the serial run\'s')
-        output.unlink()
-    return expected
+        run_again_if_failed(bench, variant, 8, 0,
+                            f'warm-up, {variant.label}', Runs())
 
 
-def run_case(bench, case, expected):
+def run_again_if_failed(bench, variant, partitions, burn, what, runs):
+    """``bench.run``, run again (at most RETRIES times) if it fails; the
+    failures are noted in ``runs``."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return bench.run(variant, partitions, burn, what)
+        except RunFailed as failed:
+            runs.failures.append(failed.reason)
+            print(f'{what} failed: {failed.reason}', flush=True)
+            if attempt == RETRIES:
+                raise
+
+
+def run_case(bench, case):
     print(f'\n{case.title}: {case.runs} run(s) of {len(case.variants)} '
           f'variants in turns ...', flush=True)
     results = {variant: Runs() for variant in case.variants}
     for round_ in range(case.runs):
-        for number, variant in enumerate(case.variants):
-            name = f'{case.partitions}-{case.burn}-{number}-{round_}'
-            measured, others, left, fingerprint = bench.run(
-                variant, case.partitions, case.burn, name)
-            if fingerprint != expected:
-                raise OutputsDiffer(
-                    f'{case.title}, {variant.label}, run {round_ + 1}: its '
-                    f'output differs from the serial run\'s')
+        for variant in case.variants:
             runs = results[variant]
+            measured, others, left = run_again_if_failed(
+                bench, variant, case.partitions, case.burn,
+                f'{case.title}, {variant.label}, run {round_ + 1}', runs)
             runs.measured.append(measured)
             runs.others_cores.append(others)
             runs.left_running.extend(measured.left_running)
@@ -237,6 +264,10 @@ def case_table(case, results):
                  f'{os.cpu_count()} cores on average while these runs lasted '
                  f'(at most {max(others):.2f} during one run).')
     for variant, runs in results.items():
+        if runs.failures:
+            lines.append(f'{variant.label}: {len(runs.failures)} run(s) '
+                         f'failed and were run again: '
+                         f'{"; ".join(sorted(set(runs.failures)))}')
         if runs.left_running:
             lines.append(f'{variant.label}: left {len(runs.left_running)} '
                          f'process(es) running (ended by the benchmark): '
@@ -258,7 +289,7 @@ def summary_table(results):
              '|---|' + '---:|' * len(variants)]
     for case, case_results in results:
         cells = [f'{statistics.median(_speeds(case_results, v)):.2f}x'
-                 if v in case_results else '' for v in variants]
+                 if v in case_results else 'not run' for v in variants]
         serial = statistics.median(case_results[SERIAL].seconds)
         lines.append(f'| {case.title} (serial {serial:.1f} s) | '
                      + ' | '.join(cells) + ' |')
@@ -295,5 +326,5 @@ def describe_machine():
 def main(quick=False):
     try:
         compare(quick)
-    except (RunFailed, OutputsDiffer) as error:
+    except (RunFailed, CheckFailed) as error:
         raise SystemExit(f'\nside-by-side comparison failed: {error}')

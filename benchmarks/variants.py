@@ -69,12 +69,14 @@ class Variant:
     framework: Framework
     executors: Optional[str] = None  # None (serial), 'threads' or 'htex'
 
-    def command(self, ints, partitions, burn, output, configs):
+    def command(self, ints, partitions, burn, output, configs, record_dir):
         """The `qiime` command line; ``configs`` maps 'threads' and 'htex'
-        to config files."""
+        to config files; each apply step leaves a note of its process in
+        ``record_dir``."""
         command = [str(self.framework.venv / 'bin' / 'qiime'), 'paralleltest',
                    'square-all', '--i-ints', str(ints),
                    '--p-partitions', str(partitions), '--p-burn', str(burn),
+                   '--p-record-dir', str(record_dir),
                    '--o-squared', str(output)]
         if self.executors:
             command += ['--parallel-config', str(configs[self.executors])]
