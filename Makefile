@@ -13,7 +13,9 @@
 # (scripts/install-chromium.sh; likewise).
 PROFILES ?= debian-2022.11 conda-2022.11
 NEWER_FRAMEWORK := qiime2-2024.5
-# `make demo` and `make bench` use the first profile's venv.
+# `make demo` and `make bench` use the first profile's venv; `make bench`
+# also runs QIIME 2 2024.5's own engine from the qiime2-2024.5 venv, side by
+# side (BENCH_ARGS="--only compare" or "--quick": see benchmarks/run.py).
 VENV := $(shell . profiles/$(firstword $(PROFILES)).env && echo $$VENV_NAME)
 PYTHON := $(VENV)/bin/python
 
@@ -43,8 +45,9 @@ test-fast: dev
 demo: dev
 	@PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash scripts/demo.sh
 
+BENCH_ARGS ?=
 bench: dev
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* build *.egg-info demo-output

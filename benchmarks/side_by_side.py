@@ -12,6 +12,7 @@ main process and of the largest process it started (an HTEX worker).  How
 busy the machine was (CPU used by other processes while each run lasted) is
 printed with each case.
 """
+import collections
 import contextlib
 import os
 import platform
@@ -109,6 +110,7 @@ class Bench:
             path.write_text(text)
             self.configs[name] = path
         (self.root / 'runs').mkdir()
+        (self.root / 'runinfo').mkdir()
         numbers = self.root / 'ints.txt'
         numbers.write_text(''.join(f'{n}\n' for n in INTS))
         subprocess.run(
@@ -125,15 +127,27 @@ class Bench:
         return framework.environment(self._folder(framework, 'home'),
                                      self._folder(framework, 'tmp'))
 
+    def _what_runs_leave(self, framework):
+        """(kind, path) of each entry in TMPDIR (but QIIME 2's cache),
+        each named pool in QIIME 2's cache (recycle pools), and each of
+        Parsl's numbered log folders."""
+        tmpdir = self._folder(framework, 'tmp')
+        found = {(f'$TMPDIR/{_stem(p.name)}', p) for p in tmpdir.iterdir()
+                 if p.name != 'qiime2'}
+        found |= {('a pool in QIIME 2\'s cache', p)
+                  for p in tmpdir.glob('qiime2/*/pools/*')}
+        found |= {("run_dir/NNN (Parsl's logs)", p)
+                  for p in (self.root / 'runinfo').iterdir()}
+        return found
+
     def run(self, variant, partitions, burn, what):
         """One measured run, checked: its Measurement, the cores other
-        processes used meanwhile, and what it left in its TMPDIR (which is
+        processes used meanwhile, and what it left behind (which is
         removed, as is everything else of the run)."""
         folder = Path(tempfile.mkdtemp(prefix='run-', dir=self.root / 'runs'))
         output, records = folder / 'squared.qza', folder / 'records'
         records.mkdir()
-        tmpdir = self._folder(variant.framework, 'tmp')
-        before = set(os.listdir(tmpdir)) | {'qiime2'}
+        before = self._what_runs_leave(variant.framework)
         busy = _busy_cpu_seconds()
         measured = measure(
             variant.command(self.ints, partitions, burn, output,
@@ -141,9 +155,11 @@ class Bench:
             self._environment(variant.framework), self.root, RUN_TIMEOUT,
             folder / 'qiime.log')
         others = max(0.0, _busy_cpu_seconds() - busy - measured.cpu_seconds)
-        left = sorted(set(os.listdir(tmpdir)) - before)
-        for entry in left:
-            _remove(tmpdir / entry)
+        left = []
+        for kind, path in sorted(self._what_runs_leave(variant.framework)
+                                 - before):
+            left.append(kind)
+            _remove(path)
         step_places(records, partitions, measured.pid,
                     variant.executors == 'htex', what)
         fingerprint = data_fingerprint(output)
@@ -155,6 +171,12 @@ class Bench:
                               f'run\'s')
         _remove(folder)
         return measured, others / measured.seconds, left
+
+
+def _stem(name):
+    """A temporary name without its random part: 'pymp-*'."""
+    stem = name.split('-')[0]
+    return f'{stem}-*' if stem != name else name
 
 
 def _remove(path):
@@ -273,10 +295,11 @@ def case_table(case, results):
                          f'process(es) running (ended by the benchmark): '
                          f'{runs.left_running[0][:120]}')
         if runs.left_files:
-            lines.append(f'{variant.label}: left {len(runs.left_files)} '
-                         f'entries in $TMPDIR over {case.runs} run(s) '
-                         f'(removed by the benchmark), e.g. '
-                         f'{runs.left_files[0]}')
+            kinds = collections.Counter(runs.left_files)
+            lines.append(f'{variant.label}: left behind over {case.runs} '
+                         f'run(s) (removed by the benchmark): ' + ', '.join(
+                             f'{count} × {kind}'
+                             for kind, count in sorted(kinds.items())))
     return '\n'.join(lines)
 
 
