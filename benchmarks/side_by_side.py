@@ -19,6 +19,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +33,9 @@ from variants import (ALL, HTEX_ONLY, QIIME2_2022_11, QIIME2_2024_5, REPO,
                       SERIAL, config_texts)
 
 # CPU work of the CPU-bound cases, cut into their partitions: about 25 s
-# serially (start-up included) on this project's 2-core machines.
-TOTAL_BURN = 640000
+# serially, start-up included, on this project's 2-core machines (the
+# burn's unit, a sum of 1,000 squares, took 27 to 36 us of CPU there).
+TOTAL_BURN = 768000
 INTS = range(1000)
 RUN_TIMEOUT = 600
 # A run that fails is run again, this many times at most, and counted: the
@@ -250,6 +252,8 @@ def run_case(bench, case):
                 bench, variant, case.partitions, case.burn,
                 f'{case.title}, {variant.label}, run {round_ + 1}', runs)
             runs.measured.append(measured)
+            print(f'  run {round_ + 1}/{case.runs}, {variant.label}: '
+                  f'{measured.seconds:.1f} s', file=sys.stderr, flush=True)
             runs.others_cores.append(others)
             runs.left_running.extend(measured.left_running)
             runs.left_files.extend(left)
