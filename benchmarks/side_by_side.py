@@ -271,20 +271,25 @@ def case_table(case, results):
         f'\n### {case.title} (burn {case.burn} a partition, '
         f'{case.partitions * 2 + 1} steps), {case.runs} run(s) in turns\n',
         '| variant | median (s) | min–max (s) | speed vs serial '
-        '(median, min–max) | main process peak RSS (MB) '
-        '| largest worker peak RSS (MB) |',
-        '|---|---:|---:|---:|---:|---:|']
+        '(median, min–max) | CPU, all processes (s) '
+        '| main process peak RSS (MB) | largest worker peak RSS (MB) |',
+        '|---|---:|---:|---:|---:|---:|---:|']
     for variant, runs in results.items():
         speeds = _speeds(results, variant)
-        worker = statistics.median(m.worker_peak_mb for m in runs.measured)
+        seconds = runs.seconds
+
+        def median(figure):
+            return statistics.median(getattr(m, figure) for m in runs.measured)
+
+        worker = (f'{median("worker_peak_mb"):.0f}'
+                  if variant.executors == 'htex' else '–')
         lines.append(
-            f'| {variant.label} | {statistics.median(runs.seconds):.2f} '
-            f'| {min(runs.seconds):.2f}–{max(runs.seconds):.2f} '
+            f'| {variant.label} | {statistics.median(seconds):.2f} '
+            f'| {min(seconds):.2f}–{max(seconds):.2f} '
             f'| {statistics.median(speeds):.2f}x '
             f'({min(speeds):.2f}–{max(speeds):.2f}) '
-            f'| {statistics.median(m.main_peak_mb for m in runs.measured):.0f}'
-            f' '
-            f'| {"–" if variant.executors != "htex" else f"{worker:.0f}"} |')
+            f'| {median("cpu_seconds"):.1f} '
+            f'| {median("main_peak_mb"):.0f} | {worker} |')
     others = [c for runs in results.values() for c in runs.others_cores]
     lines.append(f'\nOther processes used {statistics.mean(others):.2f} of '
                  f'{os.cpu_count()} cores on average while these runs lasted '
