@@ -14,6 +14,7 @@ Sections, in the order they run (``--only NAME``, repeatable, picks some):
 recycling and load sections are left out): figures not to quote.
 """
 import argparse
+import signal
 
 import side_by_side
 
@@ -22,7 +23,16 @@ OWN_ENGINE = ('cpu-bound', 'engine-cost', 'cli-startup', 'report',
 SECTIONS = ('compare',) + OWN_ENGINE
 
 
+def _stop(signum, frame):
+    raise SystemExit(f'benchmarks: stopped by signal {signum}')
+
+
 def main():
+    # Ctrl-C and SIGTERM unwind: the measured run's processes are ended and
+    # the benchmark's folders removed on the way out (SIGINT is handled even
+    # when a shell started this in the background with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='less work and one run each, for a smoke run')
@@ -47,4 +57,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        raise SystemExit('benchmarks: stopped (Ctrl-C)')
