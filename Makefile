@@ -16,7 +16,9 @@
 PROFILES ?= debian-2022.11 conda-2022.11
 NEWER_FRAMEWORK := qiime2-2024.5
 BENCH_PROFILE := plugins-2022.11
-# `make demo` and `make bench` use the first profile's venv.
+# `make demo` and `make bench` use the first profile's venv; `make bench`
+# also runs QIIME 2 2024.5's own engine from the qiime2-2024.5 venv, side by
+# side (BENCH_ARGS="--only compare" or "--quick": see benchmarks/run.py).
 VENV := $(shell . profiles/$(firstword $(PROFILES)).env && echo $$VENV_NAME)
 PYTHON := $(VENV)/bin/python
 
@@ -46,9 +48,10 @@ test-fast: dev
 demo: dev
 	@PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash scripts/demo.sh
 
+BENCH_ARGS ?=
 bench: dev
 	@bash scripts/bootstrap-venv.sh $(BENCH_PROFILE)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py --plugins-profile $(BENCH_PROFILE)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PYTHON) benchmarks/run.py --plugins-profile $(BENCH_PROFILE) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* build *.egg-info demo-output
