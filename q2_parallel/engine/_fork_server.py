@@ -21,6 +21,8 @@ import socket
 import sys
 import tempfile
 
+import psutil
+
 from q2_parallel.internals import multiprocessing_private, qiime2_private
 
 from ._watchdog import end_processes
@@ -58,8 +60,6 @@ class WorkerForkServer:
 
     def stop(self):
         """End the server (its workers ended with their blocks)."""
-        import psutil
-
         try:
             server = psutil.Process(self.pid)
         except psutil.NoSuchProcess:
