@@ -17,6 +17,7 @@ import tempfile
 import termios
 import textwrap
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -325,6 +326,40 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
     assert run.left_behind() == []
     # QIIME 2's temporary folders of the step still running are gone too
     assert list(tmp_path.glob('qiime2-*')) == []
+
+
+# SIGKILL to `qiime` the moment HTEX's interchange listens for workers,
+# before the run's watchdog has looked at its processes: the interchange
+# still carries the run's mark although Parsl gives it a process title.
+def test_sigkill_as_the_interchange_starts_leaves_nothing(home, tmp_path):
+    (tmp_path / 'out').mkdir()
+    run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
+                    '3', '--p-delay', '60', '--o-total',
+                    tmp_path / 'out' / 'total', '--o-square-of-a',
+                    tmp_path / 'out' / 'square', '--parallel-config',
+                    config_file(tmp_path, 'square')],
+                   home, tmp_path, TMPDIR=tmp_path)
+    qiime = psutil.Process(run.process.pid)
+    while not (interchange := _interchange(qiime)):
+        assert run.process.poll() is None, 'the run ended before its HTEX'
+        time.sleep(0.01)
+    run.process.kill()
+    run.started.add(interchange)
+    status, _, _ = run.finish(timeout=30)
+    assert status == -signal.SIGKILL
+    assert run.left_behind() == []
+
+
+def _interchange(qiime):
+    """HTEX's interchange, once ``qiime`` has started it and it listens."""
+    for child in qiime.children():
+        try:
+            if ('interchange' in ' '.join(child.cmdline())
+                    and child.net_connections()):
+                return child
+        except psutil.NoSuchProcess:
+            pass
+    return None
 
 
 # The end of the test above, with the timing made certain.  6 s after the

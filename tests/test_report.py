@@ -235,7 +235,9 @@ def test_htex_report_shows_each_worker_and_its_start_up(tmp_path):
         assert step['pid'] != os.getpid()
         assert 0 < lane['ready'] <= step['started']
     htex, = [e for e in facts['executors'] if e['label'] == 'htex']
-    assert htex['capacity'] == 2 and htex['ready'] > facts['parsl_ready']
+    # (workers forked from the run can be ready before Parsl's start ends)
+    assert htex['capacity'] == 2
+    assert 0 < htex['ready'] <= min(step['started'] for step in on_workers)
     assert facts['startup']['seconds'] >= htex['ready']
     assert_drawn(page, facts, tmp_path)
 

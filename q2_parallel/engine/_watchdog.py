@@ -8,10 +8,13 @@ own (every child inherits it) and starts this file as a watchdog, in a
 session of its own, reading a pipe whose other end only the run's process
 holds.  The run writes ``done`` when it ends; if the pipe closes without
 it, the run's process died, and the watchdog ends every process with the
-mark, and every process it saw descend from the run's process (HTEX's
-interchange rewrites its environment with its title, so the mark alone
-misses it; it lives for the whole run, so a look every second finds it).
-Run as a script, it imports nothing of QIIME 2 or Parsl.
+mark, and every process it saw descend from the run's process (one a step
+started with an environment of its own).  Parsl titles its processes with
+setproctitle, which overwrites what ``/proc/PID/environ`` shows unless
+``SPT_NOENV`` is set, so the run sets it too: HTEX's interchange would
+otherwise lose the mark, and a run killed within a second of starting it
+would leave it running.  Run as a script, it imports nothing of QIIME 2 or
+Parsl.
 """
 import os
 import select
@@ -26,6 +29,7 @@ MARK_PREFIX = 'Q2_PARALLEL_RUN_'
 DONE = b'done\n'
 GRACE_SECONDS = 3
 LOOK_EVERY_SECONDS = 1
+SEARCHES = 5
 
 
 class Watchdog:
@@ -42,12 +46,15 @@ class Watchdog:
                 start_new_session=True)
         finally:
             os.close(read_end)
+        self._environ_before = {name: os.environ.get(name)
+                                for name in self.environment}
         os.environ.update(self.environment)
 
     @property
     def environment(self):
-        """The variable that marks the run's processes, and its value."""
-        return {self.mark: '1'}
+        """The variables that mark the run's processes and keep the mark
+        visible to the watchdog, and their values."""
+        return {self.mark: '1', 'SPT_NOENV': '1'}
 
     @property
     def pipe(self):
@@ -57,7 +64,11 @@ class Watchdog:
 
     def stop(self):
         """The run ended: its processes are its own business again."""
-        os.environ.pop(self.mark, None)
+        for name, value in self._environ_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         try:
             os.write(self._write_end, DONE)
         except OSError:  # the watchdog is gone
@@ -72,18 +83,34 @@ def end_marked(mark, descendants, spared_group):
     the run's process join their block's group but do not carry it), and
     those of ``descendants`` still running; the group ``spared_group`` (the
     run's own, which may hold the user's shell pipeline) is not ended as a
-    group."""
+    group.  A process forked as the run died shows the mark only once it
+    runs its program, so each round of ending is followed by a new search,
+    until one finds nothing new."""
+    ended = set()
+    found = {p for p in descendants if p.is_running()}
+    for _ in range(SEARCHES):
+        found = (found | _marked_and_grouped(mark, spared_group)) - ended
+        if not found:
+            return
+        end_processes(list(found))
+        ended |= found
+        found = set()
+
+
+def _marked_and_grouped(mark, spared_group):
+    groups = {}
     marked = set()
     for process in psutil.process_iter():
+        if process.pid == os.getpid():
+            continue
+        groups[process] = _group(process)
         try:
             if mark in process.environ():
                 marked.add(process)
         except (psutil.Error, OSError):
             pass
-    groups = {_group(p) for p in marked} - {None, spared_group, os.getpgrp()}
-    grouped = {p for p in psutil.process_iter() if _group(p) in groups}
-    ours = marked | grouped | {p for p in descendants if p.is_running()}
-    end_processes([p for p in ours if p.pid != os.getpid()])
+    ours = {groups[p] for p in marked} - {None, spared_group, os.getpgrp()}
+    return marked | {p for p, group in groups.items() if group in ours}
 
 
 def _group(process):
