@@ -267,11 +267,11 @@ def processes_with(env, variable):
     return found
 
 
-def wait_for_step(trace, step, process, timeout=120):
+def wait_for_step(trace, step, process, timeout=120, times=1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
-        if trace.exists() and f'{step} ' in trace.read_text():
+        if trace.exists() and trace.read_text().count(f'{step} ') >= times:
             return
         time.sleep(0.2)
     raise AssertionError(f'{step} did not start within {timeout} s')

@@ -64,7 +64,7 @@ class Runs:
     def stopped_while_squaring(self, stop, *options):
         """A run stopped (`stop(run)`) while both squares run."""
         run = self.start(*options, hold=True)
-        wait_for_step(self.trace_file, 'square', run.process)
+        wait_for_step(self.trace_file, 'square', run.process, times=2)
         stop(run)
         finished = run.finish(timeout=60)
         # Nothing of the run is left, even of a killed qiime (its watchdog

@@ -86,7 +86,7 @@ def end_marked(mark, descendants, spared_group):
     group.  A process forked as the run died shows the mark only once it
     runs its program, so each round of ending is followed by a new search,
     until one finds nothing new."""
-    ended = set()
+    ended = {psutil.Process()}
     found = {p for p in descendants if p.is_running()}
     for _ in range(SEARCHES):
         found = (found | _marked_and_grouped(mark, spared_group)) - ended
@@ -101,8 +101,6 @@ def _marked_and_grouped(mark, spared_group):
     groups = {}
     marked = set()
     for process in psutil.process_iter():
-        if process.pid == os.getpid():
-            continue
         groups[process] = _group(process)
         try:
             if mark in process.environ():
