@@ -252,3 +252,42 @@ def test_a_stop_at_any_moment_ends_the_run_the_documented_way(
 def test_ctrl_c_on_a_busy_machine(moment, home, tmp_path,  # noqa: F811
                                   busy_machine):
     interrupt_at(moment, 'ctrl-c', home, tmp_path)
+
+
+# A stop that lands in a finalizer: QIIME 2 drops its results' references
+# to the cache in `weakref.finalize` callbacks as q2cli saves the outputs,
+# and Python prints an exception raised there as "Exception ignored" and
+# drops it (the run went on and wrote its outputs, exit 0).  Here the
+# signal arrives, and its handler runs, inside such a callback.
+SWALLOWED_STOP = textwrap.dedent('''\
+    import signal, sys, weakref
+    from q2_parallel.cli.stop_signals import StopSignals
+
+    def drop_reference():
+        signal.raise_signal(getattr(signal, sys.argv[1]))
+        for _ in range(1000):  # Python runs the handler here
+            pass
+
+    class Result:
+        pass
+
+    try:
+        with StopSignals() as signals:
+            result = Result()
+            weakref.finalize(result, drop_reference)
+            del result
+            print('saved')
+            signals.raise_if_swallowed()
+    except BaseException as stop:
+        print(type(stop).__name__)
+''')
+
+
+@pytest.mark.parametrize('signal_name, raised', [
+    ('SIGINT', 'KeyboardInterrupt'), ('SIGTERM', 'Terminated')])
+def test_a_stop_raised_in_a_finalizer_is_not_lost(signal_name, raised):
+    result = subprocess.run([sys.executable, '-c', SWALLOWED_STOP,
+                             signal_name], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout == f'saved\n{raised}\n'
+    assert result.stderr == ''  # no "Exception ignored in" traceback

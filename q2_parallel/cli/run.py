@@ -26,9 +26,8 @@ from q2_parallel.engine.errors import (command_line_name,
 from q2_parallel.internals import q2cli_private, qiime2_private
 
 from . import recycling
+from .stop_signals import STOPS, StopSignals
 
-INTERRUPTED_EXIT_STATUS = 130
-TERMINATED_EXIT_STATUS = 143  # 128 + SIGTERM, as shells report it
 # After Ctrl-C, how long the executors' shutdown and the normal exit may
 # wait for steps still running in threads before the process ends anyway.
 EXIT_GRACE_SECONDS = 6
@@ -43,18 +42,6 @@ DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 class ParallelRunError(Exception):
     """A parallel run or the saving of its outputs failed; the original
     error is the cause."""
-
-
-class _Terminated(BaseException):
-    """SIGTERM arrived during the run; like KeyboardInterrupt, it is not an
-    Exception, so q2cli does not report it as the plugin's error."""
-
-
-# How each way of stopping a run is reported, and its exit status.
-_STOPS = {
-    KeyboardInterrupt: ('Interrupted', INTERRUPTED_EXIT_STATUS),
-    _Terminated: ('Terminated', TERMINATED_EXIT_STATUS),
-}
 
 
 def run_in_parallel(command, q2cli_call, kwargs, config_path,
@@ -77,9 +64,9 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
         remove_on_success=recycle_pool is None)
     try:
         with contextlib.ExitStack() as stack:
-            sigterm = stack.enter_context(_SigtermStopsTheRun())
+            signals = stack.enter_context(StopSignals())
             try:
-                with sigterm.held():
+                with signals.held():
                     if use_cache is not None:
                         recycling.enter_cache(stack, use_cache)
                     parallel_config = _enter_parallel_config(
@@ -93,14 +80,15 @@ def run_in_parallel(command, q2cli_call, kwargs, config_path,
                         _SavedLinesHeld(action):
                     _call_reporting_save_errors(q2cli_call, command, kwargs,
                                                 action, verbose)
+                    signals.raise_if_swallowed()
                 recycling.report(parallel_config, verbose)
-            except tuple(_STOPS) as stop:
+            except tuple(STOPS) as stop:
                 if action is not None:
                     action.remove_q2cli_log()
-                _report_stop(*_STOPS[type(stop)], parallel_config)
+                _report_stop(*STOPS[type(stop)], parallel_config)
                 raise  # leaving the ParallelConfig stops the executors
-    except tuple(_STOPS) as stop:
-        exit_status = _STOPS[type(stop)][1]
+    except tuple(STOPS) as stop:
+        exit_status = STOPS[type(stop)][1]
         if parallel_config is not None and not \
                 parallel_config.session.threads_ended(EXIT_GRACE_SECONDS):
             _exit_now(exit_status, parallel_config.session)
@@ -158,55 +146,6 @@ def _exit_now(exit_status, session, deadline=False):
         qiime2_private.clean_up_as_at_exit()
     finally:
         os._exit(exit_status)
-
-
-class _SigtermStopsTheRun:
-    """While the run lasts, SIGTERM raises `_Terminated` in the main thread,
-    so the run stops as on Ctrl-C: executors and workers stopped, partial
-    outputs removed.  Python's default would end `qiime` at once and leave
-    HTEX's workers running.  A SIGTERM while the executors start is held
-    until they have (Parsl half-started cannot be stopped cleanly), and
-    later ones are ignored while the run stops.  q2cli runs commands in the
-    main thread, the only one that may set signal handlers."""
-
-    def __init__(self):
-        self._holding = False
-        self._pending = False
-        self._stopping = False
-        self._previous = None
-
-    def __enter__(self):
-        self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        stopped = exc_type is not None and issubclass(exc_type, tuple(_STOPS))
-        if not stopped:  # else SIGTERM stays ignored until the process ends
-            signal.signal(signal.SIGTERM, self._previous)
-        return False
-
-    def _on_sigterm(self, signum, frame):
-        if self._stopping:
-            return
-        if self._holding:
-            self._pending = True
-            return
-        self._stop()
-
-    def _stop(self):
-        self._stopping = True
-        raise _Terminated()
-
-    @contextlib.contextmanager
-    def held(self):
-        """Hold a SIGTERM until the block ends."""
-        self._holding = True
-        try:
-            yield
-        finally:
-            self._holding = False
-            if self._pending:
-                self._stop()
 
 
 def _call_reporting_save_errors(q2cli_call, command, kwargs, action,
