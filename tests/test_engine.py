@@ -242,6 +242,23 @@ class WorkerProcessTests(unittest.TestCase):
         self.assertNotIn(os.getpid(), pids)
         self.assertEqual(resources()['children'], before['children'])
 
+    def test_workers_have_what_worker_init_set(self):
+        """A local block's ``worker_init`` (exporting a variable, say)
+        reaches its workers' steps, as with Parsl's own workers, though
+        q2-parallel forks them from the run's process."""
+        config = mixed_config()
+        config.executors[1].provider.worker_init = (
+            'export PARALLELTEST_SET_BY=worker_init')
+        with tempfile.TemporaryDirectory() as record_dir:
+            with ParallelConfig(config, {'square': 'htex'}):
+                paralleltest.pipelines.square_all.parallel(
+                    self.ints, partitions=2, record_dir=record_dir)._result()
+            notes = step_notes(record_dir)
+        self.assertEqual(len(notes), 2)
+        self.assertNotIn(os.getpid(), {note['pid'] for note in notes})
+        self.assertEqual({note['set_by'] for note in notes}, {'worker_init'})
+        self.assertNotIn('PARALLELTEST_SET_BY', os.environ)
+
     def test_worker_that_exits_fails_the_run_naming_the_step(self):
         with tempfile.TemporaryDirectory() as record_dir:
             with self.assertRaises(Exception) as caught:

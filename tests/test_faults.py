@@ -329,8 +329,9 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
 
 
 # SIGKILL to `qiime` the moment HTEX's interchange listens for workers,
-# before the run's watchdog has looked at its processes: the interchange
-# still carries the run's mark although Parsl gives it a process title.
+# before the run's watchdog has looked at its processes: the interchange,
+# forked from the run's fork server, ends with the client Parsl started it
+# through, which carries the run's mark.
 def test_sigkill_as_the_interchange_starts_leaves_nothing(home, tmp_path):
     (tmp_path / 'out').mkdir()
     run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
@@ -351,11 +352,12 @@ def test_sigkill_as_the_interchange_starts_leaves_nothing(home, tmp_path):
 
 
 def _interchange(qiime):
-    """HTEX's interchange, once ``qiime`` has started it and it listens."""
-    for child in qiime.children():
+    """HTEX's interchange, once ``qiime`` has started it and it listens
+    (the only process of the run that listens on a TCP port)."""
+    for child in qiime.children(recursive=True):
         try:
-            if ('interchange' in ' '.join(child.cmdline())
-                    and child.net_connections()):
+            if any(connection.status == psutil.CONN_LISTEN
+                   for connection in child.net_connections()):
                 return child
         except psutil.NoSuchProcess:
             pass

@@ -378,7 +378,8 @@ def test_worker_pools_probe_the_interchange_reliably():
 
 def test_only_local_worker_pools_fork_from_the_run():
     """Every HTEX's pools start through q2-parallel's module; only those of
-    blocks on this host are pointed at the run's fork server."""
+    blocks on this host, and every interchange Parsl would start by its
+    default command, are forked from the run's fork server."""
     from parsl.config import Config as ParslConfig
     from parsl.providers import SlurmProvider
 
@@ -386,15 +387,25 @@ def test_only_local_worker_pools_fork_from_the_run():
                                    provider=LocalProvider())
     cluster = HighThroughputExecutor(label='cluster', address='127.0.0.1',
                                      provider=SlurmProvider())
-    config = ParslConfig(executors=[local, cluster])
+    own = HighThroughputExecutor(label='own', address='127.0.0.1',
+                                 provider=LocalProvider(),
+                                 interchange_launch_cmd=['my-interchange'])
+    config = ParslConfig(executors=[local, cluster, own])
     assert parsl_private.local_worker_pools(config)
     assert not parsl_private.local_worker_pools(
         ParslConfig(executors=[cluster]))
-    parsl_private.start_worker_pools_here(config, '/run/listener')
-    module = '-m q2_parallel.internals.process_worker_pool'
-    assert f'{module} --fork-server /run/listener ' in local.launch_cmd
-    assert module in cluster.launch_cmd
+    parsl_private.start_helpers_here(config, '/run/listener')
+    forked = '-m q2_parallel.internals.forked_main --fork-server /run/listener'
+    module = 'q2_parallel.internals.process_worker_pool'
+    assert (f'{forked} {module} --fork-server /run/listener '
+            in local.launch_cmd)
+    assert f'-m {module} ' in cluster.launch_cmd
     assert '--fork-server' not in cluster.launch_cmd
+    for executor in (local, cluster):
+        assert forked in ' '.join(executor.interchange_launch_cmd)
+        assert executor.interchange_launch_cmd[-1] == (
+            'parsl.executors.high_throughput.interchange')
+    assert own.interchange_launch_cmd == ['my-interchange']
 
 
 FORKED_BY_THE_SERVER = '''

@@ -23,7 +23,8 @@ import tempfile
 
 import psutil
 
-from q2_parallel.internals import multiprocessing_private, qiime2_private
+from q2_parallel.internals import (multiprocessing_private, parsl_private,
+                                   qiime2_private)
 
 from ._watchdog import end_processes
 
@@ -80,6 +81,7 @@ def _serve(listener, alive_r):
         sys.stderr = _file_on(2)  # stayed behind
         multiprocessing_private.detach_finalizers()
         qiime2_private.forget_caches()
+        parsl_private.import_helper_modules()
         gc.freeze()  # the garbage collector of a worker would write to
         # every page of objects it shares with this process, copying them
         multiprocessing_private.serve_forks(listener, alive_r)

@@ -25,13 +25,14 @@ def new_dataflow_kernel(config, fork_server=None):
     own parent also keeps runs that start at once apart (Parsl numbers its
     folders by listing them, then creating the next).  Returns the kernel;
     ``run_folder(dfk)`` is the folder to remove or keep.  Local worker
-    pools fork their workers from ``fork_server`` (its address), if any."""
+    pools, their workers and HTEX's interchanges are forked from
+    ``fork_server`` (its address), if any."""
     os.makedirs(config.run_dir, exist_ok=True)
     private = tempfile.mkdtemp(  # mode 0700
         prefix=time.strftime(RUN_FOLDER_PREFIX), dir=config.run_dir)
     remove_old_run_folders(config.run_dir)
     config.run_dir = private
-    parsl_private.start_worker_pools_here(config, fork_server)
+    parsl_private.start_helpers_here(config, fork_server)
     try:
         return parsl_private.new_dataflow_kernel(config)
     except BaseException:

@@ -319,28 +319,54 @@ def launcher_scripts_left(dfk):
 
 
 _POOL_COMMAND = 'process_worker_pool.py'
+_POOL_MODULE = 'q2_parallel.internals.process_worker_pool'
+_INTERCHANGE_COMMAND = ['interchange.py']
+_INTERCHANGE_MODULE = 'parsl.executors.high_throughput.interchange'
 
 
-def start_worker_pools_here(dfk_config, fork_server=None):
+def start_helpers_here(dfk_config, fork_server=None):
     """Start each HTEX's worker pools through
     ``q2_parallel.internals.process_worker_pool`` (workers forked from a
     process that has QIIME 2 loaded; an address probe that cannot miss the
-    interchange), unless the config gave its own ``launch_cmd``; those of
-    local blocks fork from the server at ``fork_server``, if given.  Works
-    on the run's copy of the config, before Parsl starts it."""
-    import sys
+    interchange), unless the config gave its own ``launch_cmd``.  With a
+    ``fork_server`` (its address), local blocks' pools and every HTEX's
+    interchange (unless the config gave its own ``interchange_launch_cmd``)
+    are forked from it (``forked_main``): they start without importing
+    Parsl.  Works on the run's copy of the config, before Parsl starts
+    it."""
+    import shlex
 
     from parsl.executors import HighThroughputExecutor
 
+    from q2_parallel.internals import forked_main
+
     for executor in dfk_config.executors:
-        if (isinstance(executor, HighThroughputExecutor)
-                and (executor.launch_cmd or '').startswith(_POOL_COMMAND)):
-            pool = f'{sys.executable} -m q2_parallel.internals.' \
-                   'process_worker_pool'
+        if not isinstance(executor, HighThroughputExecutor):
+            continue
+        if (executor.launch_cmd or '').startswith(_POOL_COMMAND):
+            pool = [sys.executable, '-m', _POOL_MODULE]
             if fork_server and _on_this_host(executor.provider):
-                pool += f' --fork-server {fork_server}'
+                pool = [*forked_main.command(fork_server, _POOL_MODULE),
+                        '--fork-server', fork_server]
             executor.launch_cmd = executor.launch_cmd.replace(
-                _POOL_COMMAND, pool, 1)
+                _POOL_COMMAND, shlex.join(pool), 1)
+        if fork_server and (list(executor.interchange_launch_cmd)
+                            == _INTERCHANGE_COMMAND):
+            executor.interchange_launch_cmd = forked_main.command(
+                fork_server, _INTERCHANGE_MODULE)
+
+
+def import_helper_modules():
+    """Import what HTEX's interchange and worker pool import, so that those
+    forked from this process start at once.  The two modules themselves
+    are dropped again: they run as ``__main__`` (``runpy``), which warns
+    about a module already imported."""
+    import importlib
+
+    for module in (_INTERCHANGE_MODULE,
+                   'parsl.executors.high_throughput.process_worker_pool'):
+        importlib.import_module(module)
+        del sys.modules[module]
 
 
 def local_worker_pools(dfk_config):

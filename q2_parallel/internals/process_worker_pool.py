@@ -9,8 +9,11 @@ that loaded, from a multiprocessing fork server: on the run's own host, the
 copy of the run's process named by ``--fork-server ADDRESS`` (see
 ``engine._fork_server``); elsewhere, one this pool starts first thing,
 which loads QIIME 2 once (``preload``) while the pool registers with the
-interchange.  Forked processes join the pool's process group, so that
-whatever ends the block ends them.
+interchange.  Forked processes stand in for the pool
+(``forked_main.StandIn``): they take its environment (a block's
+``worker_init`` may have set it), working folder and output, and join its
+process group, so that whatever ends the block ends them.  On the run's
+host the pool itself is forked too (``forked_main``).
 
 Probe: Parsl 2024.10.07's ``probe_addresses`` connects a socket first and
 attaches the monitor that waits for the connection only afterwards: when
@@ -19,7 +22,7 @@ connection is already made, the event never comes, and the pool exits after
 30 s with "Failed to find a viable address" (seen in CI, several times a
 run).  Here the monitor is attached first.
 
-``parsl_private.start_worker_pools_here`` points an executor's launch
+``parsl_private.start_helpers_here`` points an executor's launch
 command at this module; it takes the same arguments as
 ``process_worker_pool.py``.
 """
@@ -31,7 +34,7 @@ import runpy
 import sys
 import time
 
-FORK_SERVER_OPTION = '--fork-server'
+from q2_parallel.internals.forked_main import FORK_SERVER_OPTION, StandIn
 
 
 class ForkedWorkers:
@@ -49,7 +52,9 @@ class ForkedWorkers:
 
     def Process(self, target, args=(), kwargs=None, **options):
         return self._forkserver.Process(
-            target=in_group, args=(os.getpgrp(), target, args, kwargs or {}),
+            target=as_pool_process,
+            args=(StandIn.of_this_process(stdin=False), target, args,
+                  kwargs or {}),
             **options)
 
     def Manager(self):
@@ -62,12 +67,11 @@ class ForkedWorkers:
         return manager
 
 
-def in_group(group, target, args, kwargs):
-    """Join process group ``group``, then run ``target``."""
-    try:
-        os.setpgid(0, group)
-    except OSError:  # the group has ended: so will this process
-        pass
+def as_pool_process(stand_in, target, args, kwargs):
+    """Stand in for the pool (its environment, which its block's
+    ``worker_init`` may have set, working folder, process group and
+    output), then run ``target``."""
+    stand_in.become()
     return target(*args, **kwargs)
 
 

@@ -15,9 +15,20 @@ from q2_parallel.internals import parsl_private
 # The attribute of a step's exception that carries its clock.
 ON_ERROR = 'q2p_step_clock'
 # When this process could first run a step: a worker imports this module,
-# after the framework, while it unpickles its first step (a worker forked
-# with it imported could run one once it started).
+# after the framework, while it unpickles its first step.  A worker forked
+# with it imported could run one once it started, which is when it was
+# forked: that moment is taken in the child (``_forked``), since the start
+# the system gives (``_process_started``) can be a second off.
 _READY = time.time()
+_FORKED = None
+
+
+def _forked():
+    global _READY, _FORKED
+    _READY = _FORKED = time.time()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class StepClock:
@@ -37,7 +48,7 @@ class StepClock:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.thread = threading.current_thread().name
-        self.process_started = _process_started(self.pid)
+        self.process_started = _FORKED or _process_started(self.pid)
         self.process_ready = max(_READY, self.process_started)
         self.place = parsl_private.worker_place()
         slurm_job = os.environ.get('SLURM_JOB_ID')

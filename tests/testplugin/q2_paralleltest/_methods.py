@@ -8,13 +8,16 @@ import uuid
 
 
 def _record(record_dir, action, started):
-    """Leave a note of this step's process, thread, times and Slurm job."""
+    """Leave a note of this step's process, thread, times, Slurm job and
+    the variable PARALLELTEST_SET_BY (which a config's worker_init may
+    set)."""
     if not record_dir:
         return
     note = {'action': action, 'pid': os.getpid(),
             'thread': threading.get_ident(), 'start': started,
             'end': time.time(),
-            'slurm_job_id': os.environ.get('SLURM_JOB_ID')}
+            'slurm_job_id': os.environ.get('SLURM_JOB_ID'),
+            'set_by': os.environ.get('PARALLELTEST_SET_BY')}
     path = os.path.join(record_dir, f'{action}-{uuid.uuid4().hex}.json')
     with open(path, 'w') as fh:
         json.dump(note, fh)
