@@ -445,6 +445,25 @@ def test_another_process_forks_from_the_runs_fork_server():
     assert not os.path.exists(server.folder)
 
 
+def test_a_client_gone_before_its_request_does_not_end_the_fork_server():
+    """A client killed after it connected but before it asked (a block
+    ended as it started) leaves the run's fork server serving the next."""
+    import socket
+
+    from q2_parallel.engine._fork_server import WorkerForkServer
+
+    server = WorkerForkServer()
+    try:
+        with socket.socket(socket.AF_UNIX) as gone:
+            gone.connect(server.address)
+        forked = subprocess.run(
+            [sys.executable, '-c', FORKED_BY_THE_SERVER, server.address],
+            capture_output=True, text=True, timeout=60)
+        assert forked.stdout.split() == [str(server.pid), '0'], forked.stderr
+    finally:
+        server.stop()
+
+
 FORGETTING = '''
 from qiime2 import Artifact
 from qiime2.core.path import OutPath

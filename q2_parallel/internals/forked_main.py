@@ -25,6 +25,7 @@ import runpy
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 from q2_parallel.internals import multiprocessing_private
@@ -58,6 +59,10 @@ class StandIn:
                          for fd in (0, 1, 2)))
 
     def become(self):
+        if _proctitle():
+            # setproctitle finds the room it may write titles over only
+            # while the environment is the one the process started with
+            _proctitle().getproctitle()
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         for fd, received in enumerate(self.streams):
@@ -107,9 +112,27 @@ def main(argv):
         name=module)
     signal.signal(signal.SIGTERM, lambda *_: _pass_on(child))
     child.start()
+    sys.exit(_exit_status(child))
+
+
+def _exit_status(child):
+    """Wait for ``child``; its exit status as a shell gives it.  The server
+    reports how a child ended (255 if the server itself is gone, say
+    killed): the client then waits for the child as long as it runs."""
     child.join()
     code = child.exitcode
-    sys.exit(128 - code if code < 0 else code)
+    if code == 255:
+        while _running(child.pid):
+            time.sleep(0.5)
+    return 128 - code if code < 0 else code
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _parse(options):
@@ -132,8 +155,26 @@ def run_in_place_of_client(stand_in, module, argv):
     as ``__main__``."""
     stand_in.become()
     _end_with_client()
+    _set_title([os.path.basename(sys.executable), '-m', *argv])
     sys.argv = argv
     runpy.run_module(module, run_name='__main__', alter_sys=True)
+
+
+def _set_title(words):
+    """Show ``words`` as this process's command line (``ps``), not the
+    run's that the server was copied from (the module may set its own)."""
+    if _proctitle():
+        _proctitle().setproctitle(' '.join(words))
+
+
+def _proctitle():
+    """``setproctitle``, which Parsl's processes set their titles with (an
+    optional dependency of Parsl), or None."""
+    try:
+        import setproctitle
+    except ImportError:
+        return None
+    return setproctitle
 
 
 def _end_with_client():

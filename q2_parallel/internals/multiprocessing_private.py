@@ -7,9 +7,27 @@ import os
 def serve_forks(listener, alive_r):
     """Run multiprocessing's fork server loop (``forkserver.main``) in this
     process: it forks a child for each request made on the Unix socket
-    ``listener`` and returns once the pipe ``alive_r`` reaches its end."""
-    from multiprocessing import forkserver
+    ``listener`` and returns once the pipe ``alive_r`` reaches its end.
 
+    The loop ends (and with it the server, and every child's report of how
+    it ended) when a client goes before its request is read: its
+    ``reduction.recvfds`` raises EOFError or RuntimeError, where the loop
+    only passes over ECONNABORTED.  A client killed as it starts (a block
+    ended at once) must not end the run's server, so here those errors are
+    ECONNABORTED."""
+    import errno
+    from multiprocessing import forkserver, reduction
+
+    receive = reduction.recvfds
+
+    def recvfds(sock, size):
+        try:
+            return receive(sock, size)
+        except (EOFError, RuntimeError, ConnectionError) as error:
+            raise ConnectionAbortedError(
+                errno.ECONNABORTED, f'a client left: {error!r}') from error
+
+    reduction.recvfds = recvfds
     forkserver.main(listener.fileno(), alive_r, [])
 
 
