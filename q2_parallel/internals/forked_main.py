@@ -28,6 +28,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import setproctitle
+
 from q2_parallel.internals import multiprocessing_private
 
 FORK_SERVER_OPTION = '--fork-server'
@@ -59,10 +61,10 @@ class StandIn:
                          for fd in (0, 1, 2)))
 
     def become(self):
-        if _proctitle():
-            # setproctitle finds the room it may write titles over only
-            # while the environment is the one the process started with
-            _proctitle().getproctitle()
+        # setproctitle (which Parsl titles its processes with) finds the
+        # room it may write titles over only while the environment is the
+        # one the process started with
+        setproctitle.getproctitle()
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         for fd, received in enumerate(self.streams):
@@ -163,18 +165,7 @@ def run_in_place_of_client(stand_in, module, argv):
 def _set_title(words):
     """Show ``words`` as this process's command line (``ps``), not the
     run's that the server was copied from (the module may set its own)."""
-    if _proctitle():
-        _proctitle().setproctitle(' '.join(words))
-
-
-def _proctitle():
-    """``setproctitle``, which Parsl's processes set their titles with (an
-    optional dependency of Parsl), or None."""
-    try:
-        import setproctitle
-    except ImportError:
-        return None
-    return setproctitle
+    setproctitle.setproctitle(' '.join(words))
 
 
 def _end_with_client():
