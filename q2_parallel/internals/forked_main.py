@@ -108,6 +108,7 @@ def main(argv):
     # (multiprocessing's resource tracker unblocks it when it starts one).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     multiprocessing_private.fork_from(address)
+    multiprocessing_private.no_resource_tracker_here()
     child = multiprocessing.get_context('forkserver').Process(
         target=run_in_place_of_client,
         args=(StandIn.of_this_process(), module, [module, *arguments]),
@@ -156,6 +157,7 @@ def run_in_place_of_client(stand_in, module, argv):
     """In the forked child: stand in for the client, then run ``module``
     as ``__main__``."""
     stand_in.become()
+    multiprocessing_private.forget_resource_tracker()
     _end_with_client()
     _set_title([os.path.basename(sys.executable), '-m', *argv])
     sys.argv = argv

@@ -46,6 +46,31 @@ def fork_from(address):
     client.ensure_running = resource_tracker.ensure_running
 
 
+def no_resource_tracker_here():
+    """Start no resource tracker in this process (a client of the fork
+    server, which waits for its child and nothing else): the one it hands
+    the child (``resource_tracker._resource_tracker._fd``) writes to
+    /dev/null, and the child starts its own if it needs one
+    (``forget_resource_tracker``).  A tracker started here would outlive
+    the client, in its process group, until the child ends."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    tracker._fd = os.open(os.devnull, os.O_WRONLY)
+    tracker._pid = None
+
+
+def forget_resource_tracker():
+    """In a child of the fork server: forget the resource tracker its
+    client handed it, so that the first use starts one of its own."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    if tracker._fd is not None:
+        os.close(tracker._fd)
+    tracker._fd = tracker._pid = None
+
+
 def detach_finalizers():
     """Detach every ``weakref.finalize`` of this process
     (``weakref.finalize._registry``): in a process forked from another,
