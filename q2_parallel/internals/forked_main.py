@@ -104,8 +104,9 @@ def main(argv):
         sys.argv = [module, *arguments]
         runpy.run_module(module, run_name='__main__', alter_sys=True)
         return
-    # As the command it replaces, the client leaves Ctrl-C to the run
-    # (multiprocessing's resource tracker unblocks it when it starts one).
+    # As the command it replaces (started with Ctrl-C blocked, which the
+    # run may not have done: a notebook's thread), the client leaves Ctrl-C
+    # to the run, which ends it with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     multiprocessing_private.fork_from(address)
     multiprocessing_private.no_resource_tracker_here()
