@@ -424,6 +424,15 @@ print(child.exitcode)
 '''
 
 
+def assert_serves_another_process(server):
+    """Another process, pointed at ``server``, has a child forked there,
+    which runs and ends with status 0."""
+    forked = subprocess.run(
+        [sys.executable, '-c', FORKED_BY_THE_SERVER, server.address],
+        capture_output=True, text=True, timeout=60)
+    assert forked.stdout.split() == [str(server.pid), '0'], forked.stderr
+
+
 def test_another_process_forks_from_the_runs_fork_server():
     """multiprocessing's forkserver client, pointed at the copy of this
     process that serves forks, has its children forked there; the copy
@@ -435,10 +444,7 @@ def test_another_process_forks_from_the_runs_fork_server():
 
     server = WorkerForkServer()
     try:
-        forked = subprocess.run(
-            [sys.executable, '-c', FORKED_BY_THE_SERVER, server.address],
-            capture_output=True, text=True, timeout=60)
-        assert forked.stdout.split() == [str(server.pid), '0'], forked.stderr
+        assert_serves_another_process(server)
     finally:
         server.stop()
     assert not psutil.pid_exists(server.pid)
@@ -456,10 +462,7 @@ def test_a_client_gone_before_its_request_does_not_end_the_fork_server():
     try:
         with socket.socket(socket.AF_UNIX) as gone:
             gone.connect(server.address)
-        forked = subprocess.run(
-            [sys.executable, '-c', FORKED_BY_THE_SERVER, server.address],
-            capture_output=True, text=True, timeout=60)
-        assert forked.stdout.split() == [str(server.pid), '0'], forked.stderr
+        assert_serves_another_process(server)
     finally:
         server.stop()
 
