@@ -1,6 +1,9 @@
 """The comparison's folder, and one checked run in it: every file a run
 reads or writes, and its private HOME and TMPDIR, live there and go with
 it."""
+import collections
+import dataclasses
+import json
 import shutil
 import subprocess
 import tempfile
@@ -104,8 +107,20 @@ class Bench:
         elif fingerprint != self.expected:
             raise CheckFailed(f'{what}: its output differs from the serial '
                               f'run\'s')
+        measured = dataclasses.replace(measured, **_step_times(records))
         _remove(folder)
         return measured, others / measured.seconds, left
+
+
+def _step_times(record_dir):
+    """The `square` steps' own time, from their records: summed, and
+    summed in the process that ran the most of it."""
+    by_process = collections.Counter()
+    for path in Path(record_dir).glob('square-*.json'):
+        note = json.loads(path.read_text())
+        by_process[note['pid']] += note['end'] - note['start']
+    return {'step_seconds': sum(by_process.values()),
+            'busiest_process_steps': max(by_process.values(), default=0.0)}
 
 
 def _stem(name):

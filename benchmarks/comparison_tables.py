@@ -10,7 +10,8 @@ from pathlib import Path
 
 import psutil
 
-from variants import ALL, QIIME2_2022_11, QIIME2_2024_5, REPO, SERIAL
+from variants import (ALL, Q2P_HTEX, QIIME2_2022_11, QIIME2_2024_5, REPO,
+                      SERIAL)
 
 WORKAROUND_NOTE = (
     '\nQIIME 2 2024.5 ran with a workaround for its HTEX provenance bug '
@@ -50,6 +51,11 @@ def case_table(case, results):
             f'({min(speeds):.2f}–{max(speeds):.2f}) '
             f'| {median("cpu_seconds"):.1f} '
             f'| {median("main_peak_mb"):.0f} | {worker} |')
+    if case.burn:
+        lines.append('')
+        for variant in results:
+            if variant.executors == 'htex':
+                lines.append(_cores_and_engine_line(results, variant))
     others = [c for runs in results.values() for c in runs.others_cores]
     lines.append(f'\nOther processes used {statistics.mean(others):.2f} of '
                  f'{os.cpu_count()} cores on average while these runs lasted '
@@ -72,16 +78,50 @@ def case_table(case, results):
     return '\n'.join(lines)
 
 
+def cores_and_engine(results, variant):
+    """For an HTEX variant on CPU-bound work, round by round against the
+    serial run: how much longer its `square` steps took, two at once, than
+    alone; the speed an engine costing nothing would have reached with
+    those steps (the serial run without its steps, plus the steps of the
+    busiest worker); and the engine's own cost, the seconds the run took
+    beyond that.  Medians."""
+    pairs = list(zip(results[SERIAL].measured, results[variant].measured))
+    free = [s.seconds - s.step_seconds + v.busiest_process_steps
+            for s, v in pairs]
+    return {
+        'slower': statistics.median(v.step_seconds / s.step_seconds
+                                    for s, v in pairs),
+        'free_speed': statistics.median(s.seconds / f
+                                        for (s, _), f in zip(pairs, free)),
+        'own_seconds': statistics.median(v.seconds - f
+                                         for (_, v), f in zip(pairs, free))}
+
+
+def _cores_and_engine_line(results, variant):
+    figures = cores_and_engine(results, variant)
+    return (f'{variant.label}: its steps took {figures["slower"]:.2f}x '
+            f'their serial time, two at once; an engine costing nothing '
+            f'would have reached {figures["free_speed"]:.2f}x with them; its '
+            f'own cost was {figures["own_seconds"]:.2f} s a run (medians '
+            f'of the rounds).')
+
+
 def summary_table(results):
-    """Speed against serial (median of the paired runs), case by case."""
+    """Speed against serial (median of the paired runs), case by case, and
+    on CPU-bound work what an engine costing nothing would have reached
+    with q2-parallel's HTEX steps (``cores_and_engine``)."""
     variants = [v for v in ALL if any(v in r for _, r in results)]
     lines = ['\n### Summary: speed against serial (median of paired runs; '
              'whole processes, start-up included)\n',
-             '| case | ' + ' | '.join(v.label for v in variants) + ' |',
-             '|---|' + '---:|' * len(variants)]
+             '| case | ' + ' | '.join(v.label for v in variants)
+             + ' | engine costing nothing, with q2-parallel HTEX\'s steps |',
+             '|---|' + '---:|' * (len(variants) + 1)]
     for case, case_results in results:
         cells = [f'{statistics.median(_speeds(case_results, v)):.2f}x'
                  if v in case_results else 'not run' for v in variants]
+        cells.append(
+            f'{cores_and_engine(case_results, Q2P_HTEX)["free_speed"]:.2f}x'
+            if case.burn else '–')
         serial = statistics.median(case_results[SERIAL].seconds)
         lines.append(f'| {case.title} (serial {serial:.1f} s) | '
                      + ' | '.join(cells) + ' |')

@@ -52,6 +52,10 @@ class Measurement:
     worker_peak_mb: float  # the largest other process of the run; 0 if none
     cpu_seconds: float  # of the whole tree, as sampled
     left_running: list = field(default_factory=list)  # command lines
+    # The test plugin's `square` steps, as each recorded its own start and
+    # end: their time summed, and summed in the process that ran the most.
+    step_seconds: float = 0.0
+    busiest_process_steps: float = 0.0
 
 
 @contextlib.contextmanager

@@ -11,7 +11,9 @@ the serial run's data, and every apply step must have run where the config
 put it, or the comparison stops (``run_checks.py``).  Memory: the peak of
 the main process and of the largest process it started (an HTEX worker).
 How busy the machine was (CPU used by other processes while each run
-lasted) is printed with each case.
+lasted) is printed with each case, and for CPU-bound work how much slower
+the steps ran two at once than alone, and what an engine costing nothing
+would have reached with them (``comparison_tables.cores_and_engine``).
 
 The variants are in ``variants.py``, one measured run in
 ``bench_folder.py`` and ``measured_process.py``, the tables in
