@@ -291,6 +291,34 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
     assert run.left_behind() == []
 
 
+# HTEX's interchange killed in the middle of a step (by hand, or by the
+# system for lack of memory): Parsl would wait forever for the step's
+# result, and its job status poller for the interchange's answers.
+def test_killed_interchange_fails_the_run_instead_of_hanging(home, tmp_path):
+    trace = tmp_path / 'trace'
+    (tmp_path / 'out').mkdir()
+    run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
+                    '3', '--p-delay', '60', '--o-total',
+                    tmp_path / 'out' / 'total', '--o-square-of-a',
+                    tmp_path / 'out' / 'square', '--parallel-config',
+                    config_file(tmp_path, 'square')],
+                   home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
+    wait_for_step(trace, 'square', run.process)
+    _interchange(psutil.Process(run.process.pid)).kill()
+    status, stdout, stderr = run.finish(timeout=60)
+    assert status == 1, stderr
+    stderr = words(stderr)
+    assert ("The interchange of the executor 'htex' (the HTEX process that "
+            'passes steps to its workers and their results back) ended '
+            'while the run needed it: exit status 137, killed by SIGKILL. '
+            'The ') in stderr
+    assert 'step(s) sent to it cannot finish, so the run stops.' in stderr
+    assert "Parsl's logs of this run are kept in " in stderr
+    assert 'Traceback' not in stderr and stdout == ''
+    assert list((tmp_path / 'out').iterdir()) == []
+    assert run.left_behind() == []
+
+
 # SIGTERM in the middle of a step.  Each moment of a run, with Ctrl-C and
 # SIGTERM, is in test_interrupts.py; here: a step in a thread that Python
 # cannot stop (it sleeps), and SIGTERM to the whole process group, which

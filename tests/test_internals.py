@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+import zmq
 from parsl.config import Config
 from parsl.executors import HighThroughputExecutor, ThreadPoolExecutor
 from parsl.providers import LocalProvider
@@ -350,6 +351,37 @@ def test_failing_an_executor_fails_every_step_it_has():
     assert parsl_private.has_failed(htex)
     assert ended.result() == 1
     assert 'the blocks ended' in str(waiting.exception(timeout=0))
+
+
+def test_commands_to_an_interchange_that_never_answers_end():
+    """A command on its way when the interchange ends waits at most the
+    bound; once the interchange is known gone, commands are refused at
+    once."""
+    from parsl.executors.high_throughput.errors import (
+        CommandClientBadError, CommandClientTimeoutError)
+    from parsl.executors.high_throughput.zmq_pipes import CommandClient
+
+    htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
+                                  provider=LocalProvider())
+    assert parsl_private.interchange_process(htex) is None  # not started
+    htex.command_client = CommandClient('127.0.0.1', (50000, 60000))
+    context = zmq.Context()
+    silent = context.socket(zmq.REP)  # takes commands, never answers
+    silent.connect(f'tcp://127.0.0.1:{htex.command_client.port}')
+    try:
+        parsl_private.bound_interchange_commands(htex, 1)
+        started = time.monotonic()
+        with pytest.raises(CommandClientTimeoutError):
+            htex.connected_blocks()
+        assert time.monotonic() - started < 10
+        assert silent.recv_pyobj() == 'CONNECTED_BLOCKS'  # it was sent
+        parsl_private.refuse_interchange_commands(htex)
+        with pytest.raises(CommandClientBadError):
+            htex.connected_blocks()
+    finally:
+        silent.close(linger=0)
+        context.term()
+        htex.command_client.close()
 
 
 def test_worker_pools_probe_the_interchange_reliably():

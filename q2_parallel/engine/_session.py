@@ -18,7 +18,8 @@ from q2_parallel.report.step_clock import StepClock
 
 from ._fork_server import WorkerForkServer
 from ._helper_path import PythonOnPath
-from ._lost_blocks import (explain_lost_worker, fail_every_step_when_failing,
+from ._lost_blocks import (InterchangeWatch, explain_lost_worker,
+                           fail_every_step_when_failing,
                            give_up_when_blocks_end)
 from ._printed import show as show_printed
 from ._recycle import RecyclePool
@@ -58,6 +59,7 @@ class Session:
         self._programs = ProgramsStarted()
         self._watchdog = Watchdog()  # before anything else is started
         self._fork_server = None
+        self._interchanges = None
         self._started = time.time()
         self.dfk = None
         self.recycle = None
@@ -71,6 +73,7 @@ class Session:
                     config, self._fork_server and self._fork_server.address)
                 fail_every_step_when_failing(self.dfk)
                 give_up_when_blocks_end(self.dfk)
+                self._interchanges = InterchangeWatch(self.dfk)
                 start_first_blocks(self.dfk)
                 self.record.parsl_ready(self.dfk)
             self.local_labels = set(
@@ -91,6 +94,7 @@ class Session:
         Ctrl-C or SIGTERM (nothing ran: nothing is kept)."""
         if self.dfk is not None:
             log_files = log_handlers(self.dfk.run_dir)
+            self._stop_watching_interchanges()
             self.dfk.cleanup()
             parsl_private.stop_result_threads(self.dfk)
             close_log_files(log_files)
@@ -100,6 +104,11 @@ class Session:
         self._stop_fork_server()
         self._path.restore()
         self._watchdog.stop()
+
+    def _stop_watching_interchanges(self):
+        """Parsl's cleanup ends the interchanges now, on purpose."""
+        if self._interchanges is not None:
+            self._interchanges.stop()
 
     def _stop_fork_server(self):
         if self._fork_server is not None:
@@ -222,6 +231,7 @@ class Session:
                 if self.recycle is not None:
                     self.recycle.stop_keeping()
                 stop_after_failure(self.dfk)
+            self._stop_watching_interchanges()
             self.dfk.cleanup()
             parsl_private.stop_result_threads(self.dfk)
         finally:

@@ -29,13 +29,17 @@ def stop_after_failure(dfk):
     for executor in parsl_private.thread_pool_executors(dfk).values():
         parsl_private.drop_queued_thread_steps(executor)
     for executor in parsl_private.provider_executors(dfk):
-        if parsl_private.has_failed(executor):
-            continue
-        job_ids = parsl_private.block_job_ids(executor)
-        if job_ids:
-            executor.provider.cancel(job_ids)
-        parsl_private.fail_executor(
-            executor, RuntimeError('the parallel run stopped'))
+        if not parsl_private.has_failed(executor):
+            end_executor(executor, RuntimeError('the parallel run stopped'))
+
+
+def end_executor(executor, error):
+    """End an executor's blocks through its provider, and mark it failed
+    with ``error``, which its steps not finished fail with."""
+    job_ids = parsl_private.block_job_ids(executor)
+    if job_ids:
+        executor.provider.cancel(job_ids)
+    parsl_private.fail_executor(executor, error)
 
 
 def close_log_files(handlers):

@@ -161,6 +161,42 @@ def fail_executor(executor, error):
     executor.set_bad_state_and_fail_all(error)
 
 
+def interchange_process(executor):
+    """The process an HTEX's interchange was started as, or through (a
+    ``subprocess.Popen``, ``interchange_proc``); None for other executors
+    and before the interchange starts."""
+    return getattr(executor, 'interchange_proc', None)
+
+
+def bound_interchange_commands(executor, seconds):
+    """Have an HTEX's ``command_client`` wait at most ``seconds`` for the
+    interchange's answer to a command given without a timeout (its ``run``
+    takes ``timeout_s``; Parsl passes one only while the interchange
+    starts).  An interchange that ends while a command is on its way never
+    answers; past the timeout Parsl marks the client bad, and later
+    commands are refused at once."""
+    client = executor.command_client
+    run = client.run
+
+    def run_bounded(message, max_retries=3, timeout_s=None):
+        return run(message, max_retries,
+                   seconds if timeout_s is None else timeout_s)
+
+    client.run = run_bounded
+
+
+def refuse_interchange_commands(executor):
+    """After an HTEX's interchange has ended: have its ``command_client``
+    refuse every later command at once (``CommandClientBadError``; its
+    ``run`` checks ``ok`` first) instead of sending it and waiting, with no
+    timeout, for an answer that never comes.  The job status poller asks
+    the interchange which blocks are connected every few seconds, and
+    Parsl's cleanup waits for the poller."""
+    client = getattr(executor, 'command_client', None)
+    if client is not None:
+        client.ok = False
+
+
 def fail_every_step_when_failing(executor):
     """Make the executor's ``set_bad_state_and_fail_all`` fail every step
     it has not finished.  Parsl's (2024.10.07 to 2026.10.26) sets each
