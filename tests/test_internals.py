@@ -312,6 +312,30 @@ def test_worker_place_reads_the_variables_htex_workers_get(monkeypatch):
     assert "os.environ['PARSL_WORKER_RANK']" in source
 
 
+CHECKED = textwrap.dedent('''\
+    import sys
+    from q2_parallel.internals import parsl_private
+    if sys.argv[1] == 'command':
+        parsl_private.import_parsl_unchecked()
+    import parsl.config, typeguard
+    names = parsl.config.Config.__init__.__code__.co_names
+    print(any(name.startswith('check_argument_types') for name in names),
+          typeguard.typechecked.__module__.split('.')[0])
+''')
+
+
+@pytest.mark.parametrize('importer, checked', [('command', 'False'),
+                                               ('user', 'True')])
+def test_parsl_is_imported_without_type_checks_for_the_command_only(
+        importer, checked):
+    """typeguard instruments Parsl's checked functions as their modules
+    load (half of Parsl's import time); imported for the `qiime` command,
+    they are left as written, and typeguard's decorator is put back."""
+    shown = subprocess.run([sys.executable, '-c', CHECKED, importer],
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == [checked, 'typeguard']
+
+
 def test_htex_has_the_block_attributes_the_engine_uses():
     htex = HighThroughputExecutor(label='htex', address='127.0.0.1',
                                   provider=LocalProvider())

@@ -216,6 +216,8 @@ def _enter_parallel_config(stack, config_path, verbose, report_path,
     config, or executors that fail to start, the way q2cli reports errors."""
     from q2_parallel.config import ConfigError, get_config_from_file
     from q2_parallel.engine import ParallelConfig
+    from q2_parallel.internals import parsl_private
+    parsl_private.import_parsl_unchecked()
     recycle = recycling.parallel_config_arguments(recycle)
     try:
         if config_path is None:

@@ -10,6 +10,34 @@ import sys
 import threading
 
 
+def import_parsl_unchecked():
+    """Import Parsl, unless it is imported already, with typeguard's
+    ``typechecked`` decorator made a no-op while its modules load (as under
+    ``python -O``).  typeguard 4 instruments each function or class so
+    decorated as its module is imported, by parsing the module's source
+    again and compiling it anew, each time: half of the 0.3 s Parsl takes
+    to import.  Its checks guard the arguments of Parsl's constructors,
+    which the `qiime` command builds only from a config file whose values
+    ``q2_parallel.config`` has checked against the same type hints.  For
+    the command only: where a user's own code builds Parsl objects (a
+    notebook), Parsl keeps its checks."""
+    if 'parsl' in sys.modules:
+        return
+    import typeguard
+
+    typechecked = typeguard.typechecked
+    typeguard.typechecked = _not_checked
+    try:
+        import parsl  # noqa: F401
+    finally:
+        typeguard.typechecked = typechecked
+
+
+def _not_checked(target=None, **options):
+    """``typeguard.typechecked`` that checks nothing."""
+    return _not_checked if target is None else target
+
+
 def new_dataflow_kernel(config):
     """A ``DataFlowKernel`` for ``config``, without ``parsl.load`` (which
     keeps one global kernel): the engine runs one per ``with`` block.
