@@ -58,7 +58,7 @@ setup(
     # command instead of only what a newer Parsl might change.
     # pyzmq: Parsl's, asked whether it can encrypt (CurveZMQ).
     install_requires=['parsl >=2024.10.7', 'pyzmq', 'tomlkit', 'appdirs',
-                      'psutil', 'setproctitle'],
+                      'psutil', 'setproctitle', 'typeguard'],
     package_data={
         'q2_parallel': ['citations.bib'],
         'q2_parallel.cli': ['*.pth'],
