@@ -244,6 +244,17 @@ def square_all(home, folder, ints, output, config, **extra_env):
                      '--parallel-config', config], home, folder, **extra_env)
 
 
+def slow_sum_of_squares(home, folder, htex_action, **extra_env):
+    """Start `qiime cli-test sum-of-squares` with 60 s steps, its outputs
+    going to ``folder/out`` (which must exist), `htex_action` on HTEX."""
+    return QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
+                     '3', '--p-delay', '60', '--o-total',
+                     folder / 'out' / 'total', '--o-square-of-a',
+                     folder / 'out' / 'square', '--parallel-config',
+                     config_file(folder, htex_action)],
+                    home, folder, TMPDIR=folder, **extra_env)
+
+
 # An HTEX worker killed with SIGKILL in the middle of a step.
 
 def test_killed_worker_fails_the_run_naming_the_step():
@@ -297,12 +308,8 @@ def test_cli_killed_worker_fails_naming_the_step_and_leaves_nothing(
 def test_killed_interchange_fails_the_run_instead_of_hanging(home, tmp_path):
     trace = tmp_path / 'trace'
     (tmp_path / 'out').mkdir()
-    run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
-                    '3', '--p-delay', '60', '--o-total',
-                    tmp_path / 'out' / 'total', '--o-square-of-a',
-                    tmp_path / 'out' / 'square', '--parallel-config',
-                    config_file(tmp_path, 'square')],
-                   home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
+    run = slow_sum_of_squares(home, tmp_path, 'square',
+                              CLI_TEST_TRACE=trace)
     wait_for_step(trace, 'square', run.process)
     _interchange(psutil.Process(run.process.pid)).kill()
     status, stdout, stderr = run.finish(timeout=60)
@@ -331,12 +338,8 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
                                                   htex_action, to_group):
     trace = tmp_path / 'trace'
     (tmp_path / 'out').mkdir()
-    run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
-                    '3', '--p-delay', '60', '--o-total',
-                    tmp_path / 'out' / 'total', '--o-square-of-a',
-                    tmp_path / 'out' / 'square', '--parallel-config',
-                    config_file(tmp_path, htex_action)],
-                   home, tmp_path, TMPDIR=tmp_path, CLI_TEST_TRACE=trace)
+    run = slow_sum_of_squares(home, tmp_path, htex_action,
+                              CLI_TEST_TRACE=trace)
     wait_for_step(trace, 'square', run.process)
     if to_group:
         os.killpg(run.process.pid, signal.SIGTERM)
@@ -362,12 +365,7 @@ def test_sigterm_stops_the_run_and_leaves_nothing(home, tmp_path,
 # through, which carries the run's mark.
 def test_sigkill_as_the_interchange_starts_leaves_nothing(home, tmp_path):
     (tmp_path / 'out').mkdir()
-    run = QiimeRun(['cli-test', 'sum-of-squares', '--p-a', '2', '--p-b',
-                    '3', '--p-delay', '60', '--o-total',
-                    tmp_path / 'out' / 'total', '--o-square-of-a',
-                    tmp_path / 'out' / 'square', '--parallel-config',
-                    config_file(tmp_path, 'square')],
-                   home, tmp_path, TMPDIR=tmp_path)
+    run = slow_sum_of_squares(home, tmp_path, 'square')
     qiime = psutil.Process(run.process.pid)
     while not (interchange := _interchange(qiime)):
         assert run.process.poll() is None, 'the run ended before its HTEX'
